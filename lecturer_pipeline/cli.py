@@ -1,0 +1,131 @@
+"""``lecturer-pipeline``: the command line. Every command acting on a lecture prints ``lecture: <id>`` (and
+``video: <path or URL>`` once one exists) so scripts can chain commands; errors go to stderr and exit non-zero."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+from lecturer_pipeline.errors import LecturerError
+
+
+def _settings():
+    from lecturer_pipeline.settings import Settings
+
+    return Settings()
+
+
+def _store_for(settings):
+    from lecturer_pipeline.definitions import build_definitions
+
+    defs = build_definitions(settings)
+    return defs, defs.resources["objects"].get_store()
+
+
+def cmd_materialize(args: argparse.Namespace) -> int:
+    from lecturer_pipeline.definitions import build_definitions
+    from lecturer_pipeline.instance import get_instance
+    from lecturer_pipeline.runner import run_lecture
+
+    settings = _settings()
+    defs = build_definitions(settings)
+    outcome = run_lecture(defs, get_instance(settings.lecturer_home), args.lecture_id)
+    print(f"lecture: {outcome.lecture_id}")
+    if not outcome.success:
+        print(f"error: {outcome.error}", file=sys.stderr)
+        return 1
+    print(f"video: {outcome.video}")
+    return 0
+
+
+def cmd_submit(args: argparse.Namespace) -> int:
+    from lecturer_pipeline.manifest import LectureManifest
+    from lecturer_pipeline.uploads import submit_lecture, submit_speaker_files
+
+    if bool(args.script) == bool(args.prompt):
+        raise LecturerError("give exactly one of --script FILE or --prompt TEXT")
+    text = None
+    if args.script:
+        try:
+            text = Path(args.script).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            raise LecturerError(f"cannot read the script: {error}", file=args.script) from error
+    manifest = LectureManifest(
+        title=args.title, speaker=args.speaker, script=text, prompt=args.prompt, language=args.language
+    )
+    _, store = _store_for(_settings())
+    if args.speaker and (args.voice or args.portrait):
+        submit_speaker_files(
+            store,
+            args.speaker,
+            voice=Path(args.voice) if args.voice else None,
+            portrait=Path(args.portrait) if args.portrait else None,
+        )
+    lecture_id, _ = submit_lecture(store, args.course, args.lecture, manifest)
+    print(f"lecture: {lecture_id}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from lecturer_pipeline.manifest import LectureManifest
+    from lecturer_pipeline.sample import (
+        SAMPLE_COURSE,
+        SAMPLE_LECTURE,
+        SAMPLE_SCRIPT,
+        SAMPLE_SPEAKER,
+        SAMPLE_TITLE,
+        make_sample_portrait,
+        make_sample_voice,
+    )
+    from lecturer_pipeline.uploads import submit_lecture, submit_speaker_files
+
+    settings = _settings()
+    _, store = _store_for(settings)
+    with tempfile.TemporaryDirectory(prefix="lecturer-demo-") as tmp:
+        voice = make_sample_voice(Path(tmp) / "voice.wav")
+        portrait = make_sample_portrait(Path(tmp) / "portrait.png")
+        submit_speaker_files(store, SAMPLE_SPEAKER, voice=voice, portrait=portrait)
+    manifest = LectureManifest(title=SAMPLE_TITLE, speaker=SAMPLE_SPEAKER, script=SAMPLE_SCRIPT)
+    lecture_id, _ = submit_lecture(store, SAMPLE_COURSE, SAMPLE_LECTURE, manifest)
+    print(f"demo: sample speaker, portrait and script written to {store.describe()}", file=sys.stderr)
+    return cmd_materialize(argparse.Namespace(lecture_id=lecture_id))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="lecturer-pipeline", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    demo = commands.add_parser("demo", help="make a sample lecture end to end on the embedded default")
+    demo.set_defaults(func=cmd_demo)
+
+    materialize = commands.add_parser("materialize", help="run every stage of one lecture in this process")
+    materialize.add_argument("lecture_id", help="e.g. cs101--intro")
+    materialize.set_defaults(func=cmd_materialize)
+
+    submit = commands.add_parser("submit", help="upload a lecture (and optionally its speaker's files)")
+    submit.add_argument("--course", required=True)
+    submit.add_argument("--lecture", required=True)
+    submit.add_argument("--title")
+    submit.add_argument("--script", metavar="FILE", help="the finished script (UTF-8 text)")
+    submit.add_argument("--prompt", metavar="TEXT", help="a prompt to draft the script from (needs OLLAMA_HOST)")
+    submit.add_argument("--language", default="en-us", choices=["en-us", "fr-fr", "de", "ja", "ko", "cmn"])
+    submit.add_argument("--speaker", help="speaker name (default: the course name)")
+    submit.add_argument("--voice", metavar="FILE", help="10–30 s reference recording of the speaker")
+    submit.add_argument("--portrait", metavar="FILE", help="the speaker's portrait (PNG or JPEG)")
+    submit.set_defaults(func=cmd_submit)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except LecturerError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

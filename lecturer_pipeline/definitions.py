@@ -1,0 +1,28 @@
+"""The Dagster code location: assets, jobs and resources over the environment's configuration."""
+
+import dagster as dg
+
+from lecturer_pipeline.defs.assets import media, publish, script, speaker
+from lecturer_pipeline.defs.io_managers import CatalogIOManager, ObjectIOManager
+from lecturer_pipeline.defs.jobs import lecture_job
+from lecturer_pipeline.defs.resources import build_resources
+from lecturer_pipeline.settings import Settings
+
+
+def build_definitions(settings: Settings | None = None) -> dg.Definitions:
+    """Definitions for the given settings (the environment's by default); tests pass their own."""
+    resources = build_resources(settings or Settings())
+    return dg.Definitions(
+        assets=dg.load_assets_from_modules([script, speaker, media, publish]),
+        jobs=[lecture_job],
+        resources={
+            **resources,
+            "object_io_manager": ObjectIOManager(
+                objects=resources["objects"], catalog=resources["catalog"], vault=resources["vault"]
+            ),
+            "catalog_io_manager": CatalogIOManager(catalog=resources["catalog"]),
+        },
+    )
+
+
+defs = build_definitions()

@@ -1,0 +1,76 @@
+"""Media assets: ``speech`` (speech.wav) and ``video`` (video.mp4)."""
+
+import dagster as dg
+
+from lecturer_pipeline.defs.assets import GROUP, SERVICE_RETRY, artefact_output
+from lecturer_pipeline.defs.partitions import lectures_partitions
+from lecturer_pipeline.defs.resources import CatalogResource, EnginesResource, ObjectStoreResource
+from lecturer_pipeline.defs.tracking import lecture_stage
+from lecturer_pipeline.model import Artefact, LectureScript
+from lecturer_pipeline.stages.speech import synthesize_speech
+from lecturer_pipeline.stages.video import render_video
+from lecturer_pipeline.stages.voice import profile_from_json
+from lecturer_pipeline.workdir import step_dir
+
+
+@dg.asset(
+    partitions_def=lectures_partitions,
+    io_manager_key="object_io_manager",
+    retry_policy=SERVICE_RETRY,
+    group_name=GROUP,
+    kinds={"wav"},
+)
+def speech(
+    context: dg.AssetExecutionContext,
+    lecture_script: LectureScript,
+    speaker_embed: Artefact,
+    objects: ObjectStoreResource,
+    catalog: CatalogResource,
+    engines: EnginesResource,
+) -> dg.Output[Artefact]:
+    """The script spoken in the speaker's voice: ``speech.wav``, 16 kHz mono PCM, chunk by chunk with caching."""
+    assert speaker_embed.path is not None
+    profile = profile_from_json(speaker_embed.path.read_bytes())
+    speaker_embed.path.unlink(missing_ok=True)
+    with lecture_stage(context, catalog.get_catalog(), "speech"):
+        audio = synthesize_speech(
+            objects.get_store(),
+            catalog.get_catalog(),
+            engines.speech_engine(),
+            lecture_script,
+            profile,
+            step_dir("speech"),
+        )
+    return artefact_output(audio)
+
+
+@dg.asset(
+    partitions_def=lectures_partitions,
+    io_manager_key="object_io_manager",
+    retry_policy=SERVICE_RETRY,
+    group_name=GROUP,
+    kinds={"mp4"},
+)
+def video(
+    context: dg.AssetExecutionContext,
+    speech: Artefact,
+    portrait: Artefact,
+    objects: ObjectStoreResource,
+    catalog: CatalogResource,
+    engines: EnginesResource,
+) -> dg.Output[Artefact]:
+    """The talking-head video: ``video.mp4`` (H.264 + AAC, faststart), as long as the speech."""
+    with lecture_stage(context, catalog.get_catalog(), "video") as lecture_id:
+        clip = render_video(
+            objects.get_store(),
+            catalog.get_catalog(),
+            engines.video_engine(),
+            lecture_id,
+            speech,
+            portrait,
+            step_dir("video"),
+        )
+    for used in (speech.path, portrait.path):
+        if used:
+            used.unlink(missing_ok=True)
+    return artefact_output(clip)

@@ -1,0 +1,73 @@
+"""Speaker assets: ``reference_voice``, ``speaker_embed`` and ``portrait`` (made once per speaker, reused)."""
+
+from datetime import UTC, datetime
+
+import dagster as dg
+
+from lecturer_pipeline.defs.assets import GROUP, artefact_output
+from lecturer_pipeline.defs.partitions import lectures_partitions
+from lecturer_pipeline.defs.resources import CatalogResource, ObjectStoreResource, PipelineResource, VaultResource
+from lecturer_pipeline.defs.tracking import lecture_stage
+from lecturer_pipeline.model import Artefact, LectureScript
+from lecturer_pipeline.stages.portrait import prepare_portrait
+from lecturer_pipeline.stages.voice import build_speaker_profile, ingest_reference_voice
+from lecturer_pipeline.workdir import step_dir
+
+
+@dg.asset(partitions_def=lectures_partitions, io_manager_key="object_io_manager", group_name=GROUP, kinds={"wav"})
+def reference_voice(
+    context: dg.AssetExecutionContext,
+    lecture_script: LectureScript,
+    objects: ObjectStoreResource,
+    catalog: CatalogResource,
+    vault: VaultResource,
+    pipeline: PipelineResource,
+) -> dg.Output[Artefact]:
+    """The speaker's 10–30 s reference voice: validated, loudness-normalised to 16 kHz mono, sealed (AES-256-GCM)."""
+    with lecture_stage(context, catalog.get_catalog(), "reference_voice") as lecture_id:
+        voice = ingest_reference_voice(
+            vault.vault(objects.get_store(), context.log),
+            catalog.get_catalog(),
+            lecture_script.speaker,
+            step_dir("reference_voice"),
+            lecture_id=lecture_id,
+            now=datetime.now(UTC),
+            retention_days=pipeline.voice_retention_days,
+        )
+    return artefact_output(voice, encrypted=True)
+
+
+@dg.asset(partitions_def=lectures_partitions, io_manager_key="object_io_manager", group_name=GROUP, kinds={"json"})
+def speaker_embed(
+    context: dg.AssetExecutionContext,
+    lecture_script: LectureScript,
+    reference_voice: Artefact,
+    objects: ObjectStoreResource,
+    catalog: CatalogResource,
+    vault: VaultResource,
+) -> dg.Output[Artefact]:
+    """The speaker profile a TTS engine clones from (the normalised clip plus its sha256 fingerprint), sealed."""
+    with lecture_stage(context, catalog.get_catalog(), "speaker_embed"):
+        profile = build_speaker_profile(vault.vault(objects.get_store()), reference_voice, lecture_script.speaker)
+    if reference_voice.path:
+        reference_voice.path.unlink(missing_ok=True)
+    return artefact_output(profile)
+
+
+@dg.asset(partitions_def=lectures_partitions, io_manager_key="object_io_manager", group_name=GROUP, kinds={"png"})
+def portrait(
+    context: dg.AssetExecutionContext,
+    lecture_script: LectureScript,
+    objects: ObjectStoreResource,
+    catalog: CatalogResource,
+) -> dg.Output[Artefact]:
+    """The speaker's portrait as a 512×512 RGB PNG (animated, CMYK and alpha images converted; bombs refused)."""
+    with lecture_stage(context, catalog.get_catalog(), "portrait") as lecture_id:
+        image = prepare_portrait(
+            objects.get_store(),
+            catalog.get_catalog(),
+            lecture_script.speaker,
+            step_dir("portrait"),
+            lecture_id=lecture_id,
+        )
+    return artefact_output(image)

@@ -1,0 +1,39 @@
+"""Keeps the catalog's lecture status in step with the assets, and maps domain errors to Dagster's retry rules.
+
+Bad input and permanent service errors fail at once (``dg.Failure(allow_retries=False)``): retrying cannot fix a
+10-second voice sample. Anything else propagates, so the asset's RetryPolicy retries it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import dagster as dg
+
+from lecturer_pipeline.errors import InputError, LecturerError, ServiceError, StorageError
+from lecturer_pipeline.ids import split_lecture_id
+from lecturer_pipeline.storage.catalog import Catalog, Status
+
+
+def _is_permanent(error: Exception) -> bool:
+    return isinstance(error, InputError) or (isinstance(error, ServiceError) and not error.transient)
+
+
+@contextmanager
+def lecture_stage(context: dg.AssetExecutionContext, catalog: Catalog, stage: str) -> Iterator[str]:
+    """Mark the lecture RUNNING at ``stage``; on failure mark it FAILED with the reason and re-raise suitably."""
+    lecture_id = context.partition_key
+    if catalog.get_lecture(lecture_id) is not None:
+        catalog.set_status(lecture_id, Status.RUNNING, stage=stage)
+    try:
+        yield lecture_id
+    except Exception as error:
+        message = str(error.with_context(lecture_id=lecture_id)) if isinstance(error, LecturerError) else str(error)
+        try:
+            catalog.mark_failed(lecture_id, split_lecture_id(lecture_id)[0], stage, message)
+        except (StorageError, InputError) as record_error:
+            context.log.warning(f"could not record the failure in the catalog: {record_error}")
+        if _is_permanent(error):
+            raise dg.Failure(description=message, allow_retries=False) from error
+        raise

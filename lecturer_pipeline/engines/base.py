@@ -1,0 +1,48 @@
+"""What the pipeline needs from a speech engine and a video engine, local or remote.
+
+Each engine names itself and its licence (recorded on every artefact it makes) and exposes the parameters that
+change its output, which go into the artefact's input hash: change them and the work is redone, keep them and it is
+reused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class SpeakerProfile:
+    """What a TTS engine clones a voice from: the normalised clip (base64) or a saved voice name, plus a fingerprint."""
+
+    speaker: str
+    fingerprint: str
+    speaker_audio_b64: str | None = None
+    voice_name: str | None = None
+
+
+class SpeechEngine(Protocol):
+    name: str
+    licence: str
+    clones_voice: bool
+
+    def params(self) -> dict[str, Any]:
+        """Everything besides text and voice that changes the audio."""
+        ...
+
+    def synthesize(self, text: str, profile: SpeakerProfile, dst_wav: Path, *, language: str) -> float:
+        """Speak ``text`` in the profile's voice into a 16 kHz mono WAV; return its duration in seconds."""
+        ...
+
+
+class VideoEngine(Protocol):
+    name: str
+    licence: str
+    lip_sync: bool
+
+    def params(self) -> dict[str, Any]: ...
+
+    def render(self, portrait_png: Path, speech_wav: Path, dst_mp4: Path) -> None:
+        """Animate the portrait speaking the WAV into an H.264 + AAC mp4 as long as the speech."""
+        ...

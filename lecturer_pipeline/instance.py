@@ -1,0 +1,28 @@
+"""The Dagster instance the CLI runs on: ``DAGSTER_HOME`` if set, else one kept inside ``LECTURER_HOME``."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dagster as dg
+
+# The embedded default: SQLite storage under DAGSTER_HOME (Dagster's own default), telemetry off.
+EMBEDDED_DAGSTER_YAML = "telemetry:\n  enabled: false\n"
+
+
+def ensure_dagster_home(lecturer_home: Path) -> Path:
+    """Point DAGSTER_HOME at an instance directory, creating the embedded default's when none is configured."""
+    configured = os.environ.get("DAGSTER_HOME")
+    home = Path(configured) if configured else lecturer_home / "dagster"
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists():
+        config.write_text(EMBEDDED_DAGSTER_YAML)
+    os.environ["DAGSTER_HOME"] = str(home)
+    return home
+
+
+def get_instance(lecturer_home: Path) -> dg.DagsterInstance:
+    ensure_dagster_home(lecturer_home)
+    return dg.DagsterInstance.get()

@@ -1,0 +1,156 @@
+"""Video rendering: the offline preview renderer and lossless joining of MP4 segments.
+
+The preview is what the embedded default produces when no lip-sync model is reachable: the portrait with a slow
+zoom and a waveform strip that follows the speech, labelled so nobody mistakes it for a lip-synced result.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import ffmpeg
+from PIL import Image, ImageDraw, ImageFont
+
+from lecturer_pipeline.media._atomic import atomic_path
+from lecturer_pipeline.media._ffmpeg import error_detail
+from lecturer_pipeline.media.audio import wav_duration
+from lecturer_pipeline.media.probe import MediaInfo, probe
+
+_DURATION_TOLERANCE = 0.1  # seconds the rendered video may differ from its speech
+_ZOOM_PERIOD = 6.0  # seconds per gentle zoom in-and-out cycle
+_ZOOM_DEPTH = 0.04  # maximum extra zoom (4 %): visible motion, no seasickness
+_WAVE_FRACTION = 0.16  # height of the waveform strip, as a fraction of the frame
+_QUIET = ("-nostdin", "-hide_banner", "-loglevel", "error")
+
+
+def _labelled_frame(portrait: Path, label: str, dst: Path) -> tuple[int, int]:
+    """Write the portrait as RGB with even dimensions and ``label`` drawn in, return its size.
+
+    Pillow draws the label because ffmpeg's drawtext needs fontconfig fonts an offline image may lack; the
+    embedded default font ships with Pillow. Even dimensions are required by yuv420p.
+    """
+    with Image.open(portrait) as im:
+        frame = im.convert("RGB")
+    width, height = frame.width - frame.width % 2, frame.height - frame.height % 2
+    frame = frame.crop((0, 0, width, height))
+    if label:
+        draw = ImageDraw.Draw(frame, "RGBA")
+        font = ImageFont.load_default(size=max(10, height // 28))
+        margin = max(6, height // 16)  # inside the area the zoom never crops
+        left, top, right, bottom = draw.textbbox((margin, margin), label, font=font)
+        pad = max(3, height // 80)
+        draw.rounded_rectangle((left - pad, top - pad, right + pad, bottom + pad), radius=pad, fill=(0, 0, 0, 170))
+        draw.text((margin, margin), label, font=font, fill=(255, 255, 255, 255))
+    frame.save(dst, format="PNG")
+    return width, height
+
+
+def render_preview(
+    portrait_png: str | os.PathLike[str],
+    speech_wav: str | os.PathLike[str],
+    dst_mp4: str | os.PathLike[str],
+    *,
+    fps: int = 25,
+    label: str = "preview · no lip-sync",
+) -> MediaInfo:
+    """Render the portrait speaking ``speech_wav`` (without lip-sync) to an H.264/AAC faststart MP4.
+
+    The looped still image is endless, so the output is cut with ``-t`` at the speech's length; ``-shortest``
+    would overshoot by up to a muxing interleave. The result is probed and refused if its length is off.
+    """
+    dst = Path(dst_mp4)
+    seconds = wav_duration(speech_wav)
+    with tempfile.TemporaryDirectory(dir=dst.parent, prefix=".render-") as work:
+        still = Path(work) / "frame.png"
+        width, height = _labelled_frame(Path(portrait_png), label, still)
+        strip = max(16, round(height * _WAVE_FRACTION / 2) * 2)
+        zoom = f"1+{_ZOOM_DEPTH / 2}*(1-cos(2*PI*on/({fps}*{_ZOOM_PERIOD})))"
+        picture = (
+            ffmpeg.input(str(still), loop=1, framerate=fps)
+            .filter("scale", 2 * width, 2 * height, flags="lanczos")  # zoompan rounds x/y: oversample to stop jitter
+            .filter(
+                "zoompan",
+                z=zoom,
+                x="iw/2-(iw/zoom/2)",
+                y="ih/2-(ih/zoom/2)",
+                d=1,
+                s=f"{width}x{height}",
+                fps=fps,
+            )
+            .filter("drawbox", x=0, y=height - strip, w=width, h=strip, color="black@0.35", t="fill")
+        )
+        speech = ffmpeg.input(str(speech_wav))
+        waves = speech.audio.filter(
+            "showwaves", s=f"{width}x{strip}", mode="cline", rate=fps, colors="white", scale="sqrt"
+        )
+        video = ffmpeg.overlay(picture, waves, x=0, y=height - strip).filter("format", "yuv420p")
+        with atomic_path(dst) as tmp:
+            _run(
+                ffmpeg.output(
+                    video,
+                    speech.audio,
+                    str(tmp),
+                    format="mp4",
+                    t=f"{seconds:.3f}",
+                    vcodec="libx264",
+                    preset="veryfast",
+                    pix_fmt="yuv420p",
+                    r=fps,
+                    acodec="aac",
+                    audio_bitrate="96k",
+                    ar=48000,
+                    ac=1,
+                    movflags="+faststart",
+                ),
+                speech_wav,
+            )
+            info = probe(tmp)
+            if abs(info.duration - seconds) > _DURATION_TOLERANCE:
+                raise RuntimeError(
+                    f"rendered preview lasts {info.duration:.3f} s but its speech {seconds:.3f} s "
+                    f"(tolerance {_DURATION_TOLERANCE} s)"
+                )
+    return info
+
+
+def concat_mp4(parts: Sequence[Path], dst: Path) -> MediaInfo:
+    """Join MP4 segments of identical encoding without re-encoding (concat demuxer, ``-c copy``), faststart."""
+    if not parts:
+        raise ValueError("concat_mp4 needs at least one part")
+    dst = Path(dst)
+    with tempfile.TemporaryDirectory(dir=dst.parent, prefix=".concat-") as work:
+        listing = Path(work) / "parts.txt"
+        quoted = (str(Path(p).resolve()).replace("'", "'\\''") for p in parts)
+        listing.write_text("".join(f"file '{q}'\n" for q in quoted), encoding="utf-8")
+        with atomic_path(dst) as tmp:
+            _run(
+                ffmpeg.input(str(listing), format="concat", safe=0).output(
+                    str(tmp), format="mp4", c="copy", movflags="+faststart"
+                ),
+                parts[0],
+            )
+            info = probe(tmp)
+    return info
+
+
+def _run(stream: ffmpeg.nodes.OutputStream, source: str | os.PathLike[str]) -> None:
+    """Run an ffmpeg graph; a failure here is a pipeline fault, so it raises RuntimeError with ffmpeg's words."""
+    try:
+        stream.global_args(*_QUIET).overwrite_output().run(capture_stdout=True, capture_stderr=True)
+    except ffmpeg.Error as exc:
+        raise RuntimeError(f"ffmpeg failed on {source}: {error_detail(exc.stderr, lines=3)}") from exc
+
+
+def extract_frame(video: Path, dst: Path, *, at_seconds: float, width: int = 320) -> Path:
+    """A JPEG still of ``video`` at ``at_seconds``, scaled to ``width`` — the poster shown in previews."""
+    with atomic_path(dst) as tmp:
+        _run(
+            ffmpeg.input(str(video), ss=max(0.0, at_seconds))
+            .filter("scale", width, -2)
+            .output(str(tmp), vframes=1, format="image2", vcodec="mjpeg", **{"q:v": 4}),
+            video,
+        )
+    return Path(dst)

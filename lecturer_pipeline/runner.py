@@ -1,0 +1,50 @@
+"""Running one lecture's assets in-process on a Dagster instance (what ``materialize`` and ``demo`` do)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import dagster as dg
+
+from lecturer_pipeline.defs.jobs import LECTURE_JOB
+from lecturer_pipeline.defs.partitions import LECTURES
+from lecturer_pipeline.ids import split_lecture_id
+from lecturer_pipeline.storage.catalog import Catalog, Status
+from lecturer_pipeline.storage.local import LocalObjectStore
+from lecturer_pipeline.storage.objects import ObjectStore
+
+
+@dataclass(frozen=True)
+class LectureOutcome:
+    lecture_id: str
+    success: bool
+    run_id: str
+    video: str | None  # a local path (embedded store) or a URL (S3)
+    error: str | None
+
+
+def run_lecture(defs: dg.Definitions, instance: dg.DagsterInstance, lecture_id: str) -> LectureOutcome:
+    """Register the lecture's partition and materialise every asset of it, in this process."""
+    split_lecture_id(lecture_id)  # refuse malformed IDs before touching the instance
+    if not instance.has_dynamic_partition(LECTURES, lecture_id):
+        instance.add_dynamic_partitions(LECTURES, [lecture_id])
+    job = defs.resolve_job_def(LECTURE_JOB)
+    result = job.execute_in_process(instance=instance, partition_key=lecture_id, raise_on_error=False, resources=None)
+    resources = defs.resources or {}
+    catalog: Catalog = resources["catalog"].get_catalog()
+    store: ObjectStore = resources["objects"].get_store()
+    row = catalog.get_lecture(lecture_id) or {}
+    if result.success and row.get("status") == Status.COMPLETED.value:
+        video_key = catalog.get_artefact(lecture_id, "video")
+        assert video_key is not None
+        location = str(store.root / video_key.key) if isinstance(store, LocalObjectStore) else row["video_url"]
+        return LectureOutcome(lecture_id, True, result.run_id, location, None)
+    error = row.get("error") or _first_failure(result) or "the run failed; see the Dagster UI for details"
+    return LectureOutcome(lecture_id, False, result.run_id, None, error)
+
+
+def _first_failure(result: dg.ExecuteInProcessResult) -> str | None:
+    for event in result.all_events:
+        if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
+            return event.step_failure_data.error.message.strip()
+    return None

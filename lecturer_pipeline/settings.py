@@ -1,0 +1,61 @@
+"""All configuration, read once from environment variables (DESIGN.md §4).
+
+Nothing configured means the embedded default: a local directory for objects, SQLite for the catalog and Dagster,
+and local engines (espeak-ng, ffmpeg) instead of the remote model services.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_home() -> Path:
+    return Path.home() / ".lecturer_pipeline"
+
+
+class Settings(BaseSettings):
+    """Environment variables the pipeline reads; field names map to the upper-case variable names."""
+
+    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
+
+    lecturer_home: Path = Field(default_factory=_default_home)
+    lecturer_s3_endpoint_url: str | None = None
+    lecturer_s3_bucket: str = "lecturer"
+    lecturer_s3_region: str = "us-east-1"
+    aws_access_key_id: str | None = None
+    aws_secret_access_key: str | None = None
+    lecturer_database_url: str | None = None
+    lecturer_signed_url_seconds: int = 7 * 24 * 3600
+    lecturer_voice_retention_days: int = 30
+    lecturer_stale_days: int = 7
+    lecturer_commercial: bool = False
+    lecturer_master_keys: str | None = None
+
+    @field_validator("lecturer_home")
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        return value.expanduser().resolve()
+
+    @property
+    def uses_s3(self) -> bool:
+        return bool(self.lecturer_s3_endpoint_url)
+
+    @property
+    def objects_dir(self) -> Path:
+        """Root of the local object store (embedded default)."""
+        return self.lecturer_home / "objects"
+
+    @property
+    def database_url(self) -> str:
+        """The catalog's SQLAlchemy URL: PostgreSQL when configured, else a SQLite file in LECTURER_HOME."""
+        return self.lecturer_database_url or f"sqlite:///{self.lecturer_home / 'catalog.sqlite'}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process's settings, read once."""
+    return Settings()

@@ -1,0 +1,50 @@
+"""The speaker's portrait: validated, converted to a 512×512 RGB PNG, stored once per distinct upload."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lecturer_pipeline.errors import InputError, LecturerError
+from lecturer_pipeline.media.image import PORTRAIT_SIZE, normalise_portrait
+from lecturer_pipeline.model import Artefact
+from lecturer_pipeline.stages.common import file_artefact, find_first, input_hash, reusable
+from lecturer_pipeline.storage.catalog import Catalog
+from lecturer_pipeline.storage.layout import portrait_key, portrait_upload_keys
+from lecturer_pipeline.storage.objects import ObjectStore, sha256_file
+
+
+def prepare_portrait(store: ObjectStore, catalog: Catalog, speaker: str, workdir: Path, *, lecture_id: str) -> Artefact:
+    """Normalise the speaker's uploaded portrait, unless this lecture already has it from the same upload."""
+    upload = find_first(store, portrait_upload_keys(speaker))
+    if upload is None:
+        raise InputError(
+            f"speaker {speaker} has no portrait: upload a photo to uploads/portrait/{speaker}.png (or .jpg)",
+            lecture_id=lecture_id,
+        )
+    suffix = upload.key.rsplit(".", 1)[-1]
+    raw = store.get_file(upload.key, workdir / f"{speaker}-portrait-upload.{suffix}")
+    wanted = input_hash(upload=sha256_file(raw), size=PORTRAIT_SIZE)
+    existing = reusable(store, catalog, lecture_id, "portrait", wanted)
+    if existing:
+        raw.unlink()
+        return existing
+    out = workdir / f"{speaker}-portrait.png"
+    try:
+        info = normalise_portrait(raw, out)
+    except LecturerError as error:
+        raise error.with_context(lecture_id=lecture_id, file=upload.key) from error
+    finally:
+        raw.unlink(missing_ok=True)
+    return file_artefact(
+        "portrait",
+        portrait_key(speaker),
+        out,
+        wanted,
+        content_type="image/png",
+        details={
+            "speaker": speaker,
+            "upload": upload.key,
+            "source": f"{info.source_format} {info.source_width}×{info.source_height} {info.source_mode}",
+            "converted": list(info.converted),
+        },
+    )

@@ -1,0 +1,149 @@
+"""Stages 2–3: the speaker's reference voice (validated, normalised, sealed) and the speaker profile built from it.
+
+Both belong to the speaker, not the lecture: they are made once per distinct voice upload and reused by every
+lecture of that speaker. The plaintext upload is deleted only after its sealed copy and the speaker's catalog row
+are stored, so a crash in between loses nothing.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from lecturer_pipeline.engines.base import SpeakerProfile
+from lecturer_pipeline.errors import InputError, LecturerError
+from lecturer_pipeline.media.audio import normalise_voice, validate_reference_voice
+from lecturer_pipeline.model import Artefact
+from lecturer_pipeline.security.vault import VoiceVault
+from lecturer_pipeline.stages.common import find_first, input_hash
+from lecturer_pipeline.storage.catalog import Catalog
+from lecturer_pipeline.storage.layout import reference_voice_key, speaker_profile_key, voice_upload_keys
+from lecturer_pipeline.storage.objects import sha256_file
+
+
+def _stored_voice(vault: VoiceVault, catalog: Catalog, speaker: str) -> dict | None:
+    row = catalog.get_speaker(speaker)
+    if row and row.get("voice_key") and row.get("voice_sha256") and vault.store.exists(row["voice_key"]):
+        return row
+    return None
+
+
+def _voice_artefact(row: dict) -> Artefact:
+    return Artefact(
+        kind="reference_voice",
+        key=row["voice_key"],
+        sha256=row["voice_sha256"],
+        bytes=0,
+        input_hash=row["upload_sha256"],
+        duration=row["voice_seconds"],
+        encrypted=True,
+        details={"speaker": row["id"], "reused": True},
+    )
+
+
+def ingest_reference_voice(
+    vault: VoiceVault,
+    catalog: Catalog,
+    speaker: str,
+    workdir: Path,
+    *,
+    lecture_id: str,
+    now: datetime,
+    retention_days: int,
+) -> Artefact:
+    """Validate and seal the speaker's uploaded voice, or reuse the sealed one when there is no new upload."""
+    store = vault.store
+    upload = find_first(store, voice_upload_keys(speaker))
+    stored = _stored_voice(vault, catalog, speaker)
+    if upload is None:
+        if stored:
+            return _voice_artefact(stored)
+        raise InputError(
+            f"speaker {speaker} has no reference voice: upload 10–30 s of their speech to uploads/voice/{speaker}.wav",
+            lecture_id=lecture_id,
+        )
+    suffix = upload.key.rsplit(".", 1)[-1]
+    raw = store.get_file(upload.key, workdir / f"{speaker}-upload.{suffix}")
+    upload_sha = sha256_file(raw)
+    if stored and stored.get("upload_sha256") == upload_sha:
+        store.delete(upload.key)  # the same voice again: its sealed copy already exists
+        return _voice_artefact(stored)
+    try:
+        check = validate_reference_voice(raw)
+        normalised = workdir / f"{speaker}-reference.wav"
+        normalise_voice(raw, normalised)
+    except LecturerError as error:
+        raise error.with_context(lecture_id=lecture_id, file=upload.key) from error
+    finally:
+        raw.unlink(missing_ok=True)
+    key = reference_voice_key(speaker)
+    info = vault.put(key, normalised)
+    voice_sha = sha256_file(normalised)
+    normalised.unlink()
+    catalog.upsert_speaker(
+        speaker,
+        voice_key=key,
+        upload_sha256=upload_sha,
+        voice_sha256=voice_sha,
+        voice_seconds=check.duration,
+        delete_after=now + timedelta(days=retention_days),
+        voice_deleted_at=None,
+    )
+    store.delete(upload.key)
+    return Artefact(
+        kind="reference_voice",
+        key=key,
+        sha256=voice_sha,
+        bytes=info.size,
+        input_hash=upload_sha,
+        duration=check.duration,
+        encrypted=True,
+        details={"speaker": speaker, "upload": upload.key, "mean_volume_db": check.mean_volume_db},
+    )
+
+
+def build_speaker_profile(vault: VoiceVault, voice: Artefact, speaker: str) -> Artefact:
+    """The profile a TTS engine clones from: the normalised clip as base64 plus its fingerprint, sealed.
+
+    There is no separate embedding endpoint in the Zyphra API: the clip itself is what it clones from. The profile is
+    rebuilt only when the voice's fingerprint changes.
+    """
+    key = speaker_profile_key(speaker)
+    wanted = input_hash(voice=voice.sha256, format=1)
+    if vault.store.exists(key):
+        existing = json.loads(vault.get_bytes(key))
+        if existing.get("input_hash") == wanted:
+            return Artefact(
+                kind="speaker_embed",
+                key=key,
+                sha256=voice.sha256,
+                bytes=0,
+                input_hash=wanted,
+                encrypted=True,
+                details={"speaker": speaker, "fingerprint": voice.sha256, "reused": True},
+            )
+    if voice.path is None:
+        raise LecturerError(f"the reference voice of speaker {speaker} was not loaded", file=voice.key)
+    profile = SpeakerProfile(
+        speaker=speaker,
+        fingerprint=voice.sha256,
+        speaker_audio_b64=base64.b64encode(voice.path.read_bytes()).decode(),
+    )
+    info = vault.put_bytes(key, json.dumps({**profile.__dict__, "input_hash": wanted}).encode())
+    return Artefact(
+        kind="speaker_embed",
+        key=key,
+        sha256=voice.sha256,
+        bytes=info.size,
+        input_hash=wanted,
+        encrypted=True,
+        details={"speaker": speaker, "fingerprint": voice.sha256},
+    )
+
+
+def profile_from_json(raw: bytes) -> SpeakerProfile:
+    """Read back a decrypted profile."""
+    data = json.loads(raw)
+    return SpeakerProfile(**{k: data.get(k) for k in SpeakerProfile.__dataclass_fields__})

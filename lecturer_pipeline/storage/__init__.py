@@ -1,0 +1,1 @@
+"""Where artefacts live: the object store (local directory or S3) and the catalog (SQLite or PostgreSQL)."""

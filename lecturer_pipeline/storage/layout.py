@@ -1,0 +1,48 @@
+"""The object-store key layout (DESIGN.md §3), in one place so every reader and writer agrees."""
+
+from __future__ import annotations
+
+VOICE_UPLOAD_EXTENSIONS = ("wav", "mp3", "webm", "ogg", "m4a", "flac")
+PORTRAIT_UPLOAD_EXTENSIONS = ("png", "jpg", "jpeg", "webp", "gif")
+
+
+def lecture_upload_keys(course: str, lecture: str) -> tuple[str, str]:
+    """The manifest and plain-script keys a lecture may be uploaded under (the manifest wins if both exist)."""
+    base = f"uploads/lectures/{course}/{lecture}"
+    return f"{base}.json", f"{base}.txt"
+
+
+def voice_upload_keys(speaker: str) -> list[str]:
+    return [f"uploads/voice/{speaker}.{ext}" for ext in VOICE_UPLOAD_EXTENSIONS]
+
+
+def portrait_upload_keys(speaker: str) -> list[str]:
+    return [f"uploads/portrait/{speaker}.{ext}" for ext in PORTRAIT_UPLOAD_EXTENSIONS]
+
+
+def reference_voice_key(speaker: str) -> str:
+    return f"voices/{speaker}/reference.enc"
+
+
+def speaker_profile_key(speaker: str) -> str:
+    return f"voices/{speaker}/profile.enc"
+
+
+def portrait_key(speaker: str) -> str:
+    return f"speakers/{speaker}/portrait.png"
+
+
+def speech_key(lecture_id: str) -> str:
+    return f"generated/audio/{lecture_id}/speech.wav"
+
+
+def speech_chunk_key(lecture_id: str, chunk_hash: str) -> str:
+    return f"generated/audio/{lecture_id}/chunks/{chunk_hash}.wav"
+
+
+def video_key(lecture_id: str) -> str:
+    return f"generated/video/{lecture_id}/video.mp4"
+
+
+def poster_key(lecture_id: str) -> str:
+    return f"generated/video/{lecture_id}/poster.jpg"

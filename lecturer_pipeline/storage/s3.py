@@ -1,0 +1,168 @@
+"""The deployment object store: any S3 API (MinIO in production, Ceph RADOS Gateway in the tests) through boto3.
+
+Uploads go through boto3's transfer manager: large files are sent in bounded multipart chunks, and an object only
+appears under its key when the upload completes (a failed multipart upload is aborted), which gives the atomic write
+the interface promises.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+from boto3.exceptions import S3UploadFailedError
+from boto3.s3.transfer import TransferConfig
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from lecturer_pipeline.errors import StorageError
+from lecturer_pipeline.storage.objects import ObjectInfo, ObjectStore, check_key
+
+_MB = 1024 * 1024
+# 16 MB parts, 4 at a time: at most ~64 MB of a file in flight, whatever its size.
+TRANSFER = TransferConfig(multipart_threshold=16 * _MB, multipart_chunksize=16 * _MB, max_concurrency=4)
+
+
+def make_s3_client(
+    endpoint_url: str, *, access_key: str | None, secret_key: str | None, region: str = "us-east-1"
+) -> Any:
+    """A boto3 S3 client for an S3-compatible server (path-style addressing, SigV4)."""
+    config = Config(
+        signature_version="s3v4",
+        s3={"addressing_style": "path"},
+        retries={"max_attempts": 3, "mode": "standard"},
+        connect_timeout=10,
+        read_timeout=60,
+        # Newer botocore adds CRC checksums in trailers by default; MinIO and older RGW releases reject those.
+        request_checksum_calculation="when_required",
+        response_checksum_validation="when_required",
+    )
+    return boto3.client(
+        "s3",
+        endpoint_url=endpoint_url,
+        aws_access_key_id=access_key,
+        aws_secret_access_key=secret_key,
+        region_name=region,
+        config=config,
+    )
+
+
+def _is_missing(error: ClientError) -> bool:
+    code = str(error.response.get("Error", {}).get("Code", ""))
+    return code in {"404", "NoSuchKey", "NotFound"}
+
+
+class S3ObjectStore(ObjectStore):
+    """Objects in one bucket of an S3 server."""
+
+    def __init__(self, client: Any, bucket: str, *, create_bucket: bool = True) -> None:
+        self.client = client
+        self.bucket = bucket
+        if create_bucket:
+            self._ensure_bucket()
+
+    def _fail(self, action: str, key: str, error: Exception) -> StorageError:
+        return StorageError(f"{action} {key} failed on {self.describe()}: {error}")
+
+    def _ensure_bucket(self) -> None:
+        try:
+            self.client.head_bucket(Bucket=self.bucket)
+        except ClientError as error:
+            if not _is_missing(error):
+                raise self._fail("checking bucket", self.bucket, error) from error
+            try:
+                self.client.create_bucket(Bucket=self.bucket)
+            except ClientError as create_error:
+                code = create_error.response.get("Error", {}).get("Code")
+                if code not in {"BucketAlreadyOwnedByYou", "BucketAlreadyExists"}:
+                    raise self._fail("creating bucket", self.bucket, create_error) from create_error
+        except BotoCoreError as error:
+            raise self._fail("reaching bucket", self.bucket, error) from error
+
+    def put_file(self, key: str, path: Path, *, content_type: str | None = None) -> ObjectInfo:
+        extra = {"ContentType": content_type} if content_type else None
+        try:
+            self.client.upload_file(str(path), self.bucket, check_key(key), ExtraArgs=extra, Config=TRANSFER)
+        except (ClientError, BotoCoreError, S3UploadFailedError) as error:
+            raise self._fail("uploading", key, error) from error
+        return self._must_stat(key)
+
+    def put_bytes(self, key: str, data: bytes, *, content_type: str | None = None) -> ObjectInfo:
+        extra = {"ContentType": content_type} if content_type else {}
+        try:
+            self.client.put_object(Bucket=self.bucket, Key=check_key(key), Body=data, **extra)
+        except (ClientError, BotoCoreError) as error:
+            raise self._fail("writing", key, error) from error
+        return self._must_stat(key)
+
+    def get_file(self, key: str, dest: Path) -> Path:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dest.with_name(dest.name + ".part")
+        try:
+            self.client.download_file(self.bucket, check_key(key), str(tmp), Config=TRANSFER)
+        except ClientError as error:
+            tmp.unlink(missing_ok=True)
+            if _is_missing(error):
+                raise StorageError(f"object {key} does not exist in {self.describe()}") from error
+            raise self._fail("downloading", key, error) from error
+        except BotoCoreError as error:
+            tmp.unlink(missing_ok=True)
+            raise self._fail("downloading", key, error) from error
+        os.replace(tmp, dest)
+        return dest
+
+    def get_bytes(self, key: str) -> bytes:
+        try:
+            return self.client.get_object(Bucket=self.bucket, Key=check_key(key))["Body"].read()
+        except ClientError as error:
+            if _is_missing(error):
+                raise StorageError(f"object {key} does not exist in {self.describe()}") from error
+            raise self._fail("reading", key, error) from error
+        except BotoCoreError as error:
+            raise self._fail("reading", key, error) from error
+
+    def stat(self, key: str) -> ObjectInfo | None:
+        try:
+            head = self.client.head_object(Bucket=self.bucket, Key=check_key(key))
+        except ClientError as error:
+            if _is_missing(error):
+                return None
+            raise self._fail("inspecting", key, error) from error
+        except BotoCoreError as error:
+            raise self._fail("inspecting", key, error) from error
+        return ObjectInfo(key=key, size=head["ContentLength"], modified=head["LastModified"])
+
+    def _must_stat(self, key: str) -> ObjectInfo:
+        info = self.stat(key)
+        if info is None:
+            raise StorageError(f"object {key} vanished right after it was written to {self.describe()}")
+        return info
+
+    def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
+        paginator = self.client.get_paginator("list_objects_v2")
+        try:
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
+                for item in page.get("Contents", []):
+                    yield ObjectInfo(key=item["Key"], size=item["Size"], modified=item["LastModified"])
+        except (ClientError, BotoCoreError) as error:
+            raise self._fail("listing", prefix or "/", error) from error
+
+    def delete(self, key: str) -> bool:
+        if self.stat(key) is None:
+            return False
+        try:
+            self.client.delete_object(Bucket=self.bucket, Key=check_key(key))
+        except (ClientError, BotoCoreError) as error:
+            raise self._fail("deleting", key, error) from error
+        return True
+
+    def url(self, key: str, *, expires_seconds: int) -> str:
+        return self.client.generate_presigned_url(
+            "get_object", Params={"Bucket": self.bucket, "Key": check_key(key)}, ExpiresIn=expires_seconds
+        )
+
+    def describe(self) -> str:
+        return f"s3 bucket {self.bucket} at {self.client.meta.endpoint_url}"

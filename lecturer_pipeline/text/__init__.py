@@ -1,0 +1,1 @@
+"""Lecture text: validating scripts and splitting them into speakable chunks."""

@@ -1,0 +1,62 @@
+"""Splitting a script into chunks a TTS call can speak (the Zyphra model makes at most ~30 s, ~400–500 characters).
+
+Chunks follow sentence boundaries (pysbd, a rule-based splitter that works offline and knows abbreviations such as
+"Dr." and "e.g.") and never span a paragraph, so editing one paragraph changes only that paragraph's chunks.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import pysbd
+
+MAX_CHUNK_CHARS = 400
+# Zyphra language codes -> pysbd languages; others fall back to English rules.
+_PYSBD_LANGUAGE = {"en-us": "en", "fr-fr": "fr", "de": "de", "ja": "ja", "cmn": "zh"}
+
+
+@lru_cache(maxsize=8)
+def _segmenter(language: str) -> pysbd.Segmenter:
+    return pysbd.Segmenter(language=_PYSBD_LANGUAGE.get(language, "en"), clean=False)
+
+
+def split_sentences(paragraph: str, language: str = "en-us") -> list[str]:
+    """Sentences of one paragraph, whitespace-trimmed."""
+    return [s.strip() for s in _segmenter(language).segment(paragraph) if s.strip()]
+
+
+def _split_long(sentence: str, max_chars: int) -> list[str]:
+    """A sentence over the limit is cut at the last comma/semicolon, else the last space, before the limit."""
+    pieces = []
+    while len(sentence) > max_chars:
+        window = sentence[: max_chars + 1]
+        cut = max(window.rfind(", "), window.rfind("; "), window.rfind(": "))
+        cut = cut + 1 if cut > max_chars // 3 else window.rfind(" ")
+        if cut <= 0:
+            cut = max_chars
+        pieces.append(sentence[:cut].strip())
+        sentence = sentence[cut:].strip()
+    if sentence:
+        pieces.append(sentence)
+    return pieces
+
+
+def chunk_script(text: str, *, language: str = "en-us", max_chars: int = MAX_CHUNK_CHARS) -> list[str]:
+    """Pack whole sentences into chunks of at most ``max_chars``, paragraph by paragraph."""
+    chunks: list[str] = []
+    for paragraph in re.split(r"\n\s*\n", text):
+        paragraph = " ".join(paragraph.split())
+        if not paragraph:
+            continue
+        current = ""
+        for sentence in split_sentences(paragraph, language):
+            for piece in _split_long(sentence, max_chars):
+                if current and len(current) + 1 + len(piece) > max_chars:
+                    chunks.append(current)
+                    current = piece
+                else:
+                    current = f"{current} {piece}" if current else piece
+        if current:
+            chunks.append(current)
+    return chunks
