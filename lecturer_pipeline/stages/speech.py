@@ -6,6 +6,7 @@ or a re-run therefore requests only the chunks that are not stored yet, and an e
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from lecturer_pipeline.engines.base import SpeakerProfile, SpeechEngine
@@ -33,8 +34,10 @@ def synthesize_speech(
     voice = {"voice": profile.fingerprint, "engine": engine.name, "params": engine.params(), "lang": script.language}
     wanted = input_hash(script=script.sha256, gap=GAP_SECONDS, **voice)
     existing = reusable(store, catalog, lecture_id, "speech", wanted)
-    if existing:
-        return existing
+    if existing:  # this run spends nothing: every character counts as cached
+        before = existing.details
+        total = before.get("tts_chars_sent", 0) + before.get("tts_chars_cached", 0)
+        return replace(existing, details={**before, "requests": 0, "tts_chars_sent": 0, "tts_chars_cached": total})
 
     chunks = chunk_script(script.text, language=script.language)
     parts: list[Path] = []

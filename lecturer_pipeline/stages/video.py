@@ -26,15 +26,20 @@ def render_video(
     portrait: Artefact,
     workdir: Path,
 ) -> Artefact:
-    """Render (or reuse) the lecture video and store a poster frame beside it for previews."""
+    """Render (or reuse) the lecture video and store a poster frame beside it for previews.
+
+    ``speech`` and ``portrait`` may come as records without local files: they are downloaded only when rendering.
+    """
     wanted = input_hash(speech=speech.sha256, portrait=portrait.sha256, engine=engine.name, params=engine.params())
     existing = reusable(store, catalog, lecture_id, "video", wanted)
     if existing:
         return existing
-    if speech.path is None or portrait.path is None:
-        raise LecturerError("speech and portrait must be loaded before rendering", lecture_id=lecture_id)
+    speech_wav = speech.path or store.get_file(speech.key, workdir / "speech.wav")
+    portrait_png = portrait.path or store.get_file(portrait.key, workdir / "portrait.png")
     out = workdir / "video.mp4"
-    engine.render(portrait.path, speech.path, out)
+    engine.render(portrait_png, speech_wav, out)
+    speech_wav.unlink()
+    portrait_png.unlink()
     info = probe(out)
     if speech.duration is not None and abs(info.duration - speech.duration) > DURATION_TOLERANCE:
         out.unlink()

@@ -20,7 +20,7 @@
 set -euo pipefail
 
 START_TIMEOUT="${CEPH_RGW_START_TIMEOUT:-120}"   # seconds, whole start
-STOP_TIMEOUT="${CEPH_RGW_STOP_TIMEOUT:-20}"      # seconds before SIGKILL
+STOP_TIMEOUT="${CEPH_RGW_STOP_TIMEOUT:-10}"      # per shutdown phase, then SIGKILL
 
 log() { printf '[ceph_rgw %s] %s\n' "$(date +%T)" "$*" >&2; }
 
@@ -71,9 +71,9 @@ is_running() {  # is_running PID: exists and is not a zombie
     [ -n "$st" ] && [ "$st" != Z ]
 }
 
-term_and_wait() {  # term_and_wait DIR SECONDS PID... ; TERM, wait up to SECONDS
-    local dir="$1" secs="$2" deadline p left
-    shift 2
+term_and_wait() {  # term_and_wait SECONDS PID... : TERM, wait up to SECONDS
+    local secs="$1" deadline p left
+    shift
     [ $# -gt 0 ] || return 0
     kill -TERM "$@" 2>/dev/null || true
     deadline=$((SECONDS + secs))
@@ -89,19 +89,25 @@ term_and_wait() {  # term_and_wait DIR SECONDS PID... ; TERM, wait up to SECONDS
 }
 
 do_stop() {
-    local dir="$1" pids mon_pid="" p others=() deadline
+    local dir="$1" pids mon_pid="" osd_pid="" p others=() deadline
     [ -d "$dir" ] || return 0
     dir=$(cd "$dir" && pwd -P)
     pids=$(alive_pids "$dir")
     [ -n "$pids" ] || return 0
     log "stopping pids: $(echo $pids)"
-    # rgw/osd/CLIs first while the mon still answers (an OSD whose mon is gone
-    # waits osd_mon_shutdown_timeout before exiting), then the mon.
+    # Order matters: radosgw (and any CLI) first while OSD+mon still answer
+    # (a radosgw whose OSD is gone hangs ~20 s in shutdown), then the OSD
+    # while the mon still acks its "going down" message, then the mon.
     [ -f "$dir/run/mon.a.pid" ] && mon_pid=$(cat "$dir/run/mon.a.pid" 2>/dev/null || true)
-    for p in $pids; do [ "$p" = "$mon_pid" ] || others+=("$p"); done
-    term_and_wait "$dir" "$STOP_TIMEOUT" "${others[@]}" || true
+    [ -f "$dir/run/osd.0.pid" ] && osd_pid=$(cat "$dir/run/osd.0.pid" 2>/dev/null || true)
+    for p in $pids; do
+        [ "$p" = "$mon_pid" ] || [ "$p" = "$osd_pid" ] || others+=("$p")
+    done
+    term_and_wait "$STOP_TIMEOUT" "${others[@]}" || true
     # shellcheck disable=SC2046
-    term_and_wait "$dir" "$STOP_TIMEOUT" $(alive_pids "$dir") || true
+    term_and_wait "$STOP_TIMEOUT" $(alive_pids "$dir" | grep -vx "$mon_pid") || true
+    # shellcheck disable=SC2046
+    term_and_wait "$STOP_TIMEOUT" $(alive_pids "$dir") || true
     pids=$(alive_pids "$dir")
     if [ -n "$pids" ]; then
         log "SIGKILL pids: $(echo $pids)"

@@ -47,6 +47,8 @@ def speech(
 @dg.asset(
     partitions_def=lectures_partitions,
     io_manager_key="object_io_manager",
+    # Only the records: the stage downloads the media if (and only if) it has to render.
+    ins={name: dg.AssetIn(metadata={"reference_only": True}) for name in ("speech", "portrait")},
     retry_policy=SERVICE_RETRY,
     group_name=GROUP,
     kinds={"mp4"},
@@ -70,7 +72,4 @@ def video(
             portrait,
             step_dir("video"),
         )
-    for used in (speech.path, portrait.path):
-        if used:
-            used.unlink(missing_ok=True)
     return artefact_output(clip)

@@ -1,0 +1,87 @@
+"""Helpers for tests that run the whole asset graph: settings, uploads and inspection of the results."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import wave
+from pathlib import Path
+
+import dagster as dg
+
+from lecturer_pipeline.definitions import build_definitions
+from lecturer_pipeline.manifest import LectureManifest
+from lecturer_pipeline.runner import LectureOutcome, run_lecture
+from lecturer_pipeline.settings import Settings
+from lecturer_pipeline.uploads import submit_lecture, submit_speaker_files
+
+SCRIPT = (
+    "Sets are collections of distinct objects. We write them with curly braces.\n\n"
+    "Two sets are equal when they have the same members. Order does not matter."
+)
+
+
+def submit_sample(
+    defs: dg.Definitions,
+    media: dict[str, Path],
+    *,
+    course: str = "cs101",
+    lecture: str = "sets",
+    speaker: str = "ada",
+    script: str = SCRIPT,
+    voice: Path | None = None,
+    portrait: Path | None = None,
+) -> str:
+    store = defs.resources["objects"].get_store()
+    submit_speaker_files(store, speaker, voice=voice or media["voice"], portrait=portrait or media["portrait"])
+    lecture_id, _ = submit_lecture(
+        store, course, lecture, LectureManifest(title="Sets", speaker=speaker, script=script)
+    )
+    return lecture_id
+
+
+def run(defs: dg.Definitions, instance: dg.DagsterInstance, lecture_id: str) -> LectureOutcome:
+    return run_lecture(defs, instance, lecture_id)
+
+
+def materialization_metadata(instance: dg.DagsterInstance, run_id: str, asset: str) -> dict:
+    """The metadata of one asset's materialisation in a run, as plain values."""
+    for record in instance.get_records_for_run(run_id).records:
+        event = record.event_log_entry.dagster_event
+        if event and event.is_step_materialization and event.asset_key == dg.AssetKey(asset):
+            return {k: getattr(v, "value", v) for k, v in event.materialization.metadata.items()}
+    raise AssertionError(f"no materialisation of {asset} in run {run_id}")
+
+
+def ffprobe(path: Path) -> dict:
+    out = subprocess.run(
+        ["ffprobe", "-v", "error", "-show_format", "-show_streams", "-of", "json", str(path)],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return json.loads(out)
+
+
+def assert_playable_lecture_video(mp4: Path, speech_wav: Path) -> None:
+    """The mp4 is H.264 (yuv420p, even size) + AAC, faststart, and as long as the speech (±0.1 s)."""
+    info = ffprobe(mp4)
+    streams = {s["codec_type"]: s for s in info["streams"]}
+    assert streams["video"]["codec_name"] == "h264"
+    assert streams["video"]["pix_fmt"] == "yuv420p"
+    assert streams["video"]["width"] % 2 == 0 and streams["video"]["height"] % 2 == 0
+    assert streams["audio"]["codec_name"] == "aac"
+    with wave.open(str(speech_wav)) as wav:
+        assert (wav.getframerate(), wav.getnchannels(), wav.getsampwidth()) == (16000, 1, 2)
+        speech_seconds = wav.getnframes() / wav.getframerate()
+    assert abs(float(info["format"]["duration"]) - speech_seconds) <= 0.1
+    head = mp4.read_bytes()[:1_000_000]
+    assert 0 <= head.find(b"moov") < head.find(b"mdat"), "moov must precede mdat (+faststart)"
+
+
+def local_settings(home: Path) -> Settings:
+    return Settings(lecturer_home=home)
+
+
+def definitions(settings: Settings) -> dg.Definitions:
+    return build_definitions(settings)
