@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import tempfile
 from pathlib import Path
@@ -26,15 +27,30 @@ def _store_for(settings):
 
 def cmd_materialize(args: argparse.Namespace) -> int:
     from lecturer_pipeline.definitions import build_definitions
+    from lecturer_pipeline.ids import split_lecture_id
     from lecturer_pipeline.instance import get_instance
     from lecturer_pipeline.runner import run_lecture
 
+    split_lecture_id(args.lecture_id)  # an ID error is the user's: say so before starting anything
     settings = _settings()
     defs = build_definitions(settings)
-    outcome = run_lecture(defs, get_instance(settings.lecturer_home), args.lecture_id)
+    instance = get_instance(settings.lecturer_home)
+    if getattr(args, "verbose", False):
+        outcome = run_lecture(defs, instance, args.lecture_id)
+        log = None
+    else:
+        # Dagster's console logger prints every event with stack traces; keep that in a log file and show the
+        # user one line per outcome (the full event log is also in the Dagster UI).
+        logs = settings.lecturer_home / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        log = logs / f"{args.lecture_id}.log"
+        with open(log, "a", encoding="utf-8") as sink, contextlib.redirect_stderr(sink):
+            outcome = run_lecture(defs, instance, args.lecture_id)
     print(f"lecture: {outcome.lecture_id}")
     if not outcome.success:
         print(f"error: {outcome.error}", file=sys.stderr)
+        if log:
+            print(f"run log: {log} (run {outcome.run_id})", file=sys.stderr)
         return 1
     print(f"video: {outcome.video}")
     return 0
@@ -90,7 +106,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     manifest = LectureManifest(title=SAMPLE_TITLE, speaker=SAMPLE_SPEAKER, script=SAMPLE_SCRIPT)
     lecture_id, _ = submit_lecture(store, SAMPLE_COURSE, SAMPLE_LECTURE, manifest)
     print(f"demo: sample speaker, portrait and script written to {store.describe()}", file=sys.stderr)
-    return cmd_materialize(argparse.Namespace(lecture_id=lecture_id))
+    return cmd_materialize(argparse.Namespace(lecture_id=lecture_id, verbose=args.verbose))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -98,10 +114,12 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     demo = commands.add_parser("demo", help="make a sample lecture end to end on the embedded default")
+    demo.add_argument("-v", "--verbose", action="store_true", help="show Dagster's event log on the console")
     demo.set_defaults(func=cmd_demo)
 
     materialize = commands.add_parser("materialize", help="run every stage of one lecture in this process")
     materialize.add_argument("lecture_id", help="e.g. cs101--intro")
+    materialize.add_argument("-v", "--verbose", action="store_true", help="show Dagster's event log on the console")
     materialize.set_defaults(func=cmd_materialize)
 
     submit = commands.add_parser("submit", help="upload a lecture (and optionally its speaker's files)")

@@ -24,7 +24,10 @@ class LectureOutcome:
 
 
 def run_lecture(defs: dg.Definitions, instance: dg.DagsterInstance, lecture_id: str) -> LectureOutcome:
-    """Register the lecture's partition and materialise every asset of it, in this process."""
+    """Register the lecture's partition and materialise every asset of it, in this process.
+
+    The run is recorded on ``instance`` like any other, so it shows in the Dagster UI over the same instance.
+    """
     split_lecture_id(lecture_id)  # refuse malformed IDs before touching the instance
     if not instance.has_dynamic_partition(LECTURES, lecture_id):
         instance.add_dynamic_partitions(LECTURES, [lecture_id])
