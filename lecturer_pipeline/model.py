@@ -19,6 +19,7 @@ class LectureScript:
     text: str
     sha256: str
     source: str = "text"  # "text" (supplied) or "prompt" (drafted by a model)
+    input_hash: str = ""  # hash of what the text was made from: a drafted script is reused while it is unchanged
 
 
 @dataclass(frozen=True)

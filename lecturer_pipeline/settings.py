@@ -34,6 +34,19 @@ class Settings(BaseSettings):
     lecturer_stale_days: int = 7
     lecturer_commercial: bool = False
     lecturer_master_keys: str | None = None
+    # Remote model services: each is switched on by its variable; unset means the local engine.
+    zyphra_api_key: str | None = None
+    zyphra_base_url: str = "http://api.zyphra.com"
+    lecturer_zyphra_model: str = "zonos-v0.1-transformer"
+    lecturer_zyphra_mime_type: str = "audio/webm"
+    lecturer_speaking_rate: float = 15.0
+    lecturer_zyphra_timeout: float = 120.0
+    kdtalker_url: str | None = None
+    lecturer_kdtalker_timeout: float = 1800.0
+    lecturer_segment_seconds: float = 60.0
+    ollama_host: str | None = None
+    lecturer_ollama_model: str = "llama3:8b"
+    lecturer_ollama_timeout: float = 300.0
 
     @field_validator("lecturer_home")
     @classmethod

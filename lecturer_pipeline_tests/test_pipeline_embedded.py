@@ -72,6 +72,9 @@ def test_an_edited_script_respeaks_only_the_changed_chunk(tmp_path: Path, sample
     assert meta["reused"] is False
     assert meta["tts_chars_sent"] == len("A new ending.")
     assert meta["tts_chars_cached"] > 0
+    store = defs.resources["objects"].get_store()
+    chunks = list(store.list(f"generated/audio/{lecture_id}/chunks/"))
+    assert len(chunks) == meta["chunks"], "chunks of the old script are deleted, the current ones kept"
 
 
 def test_a_second_lecture_of_the_same_speaker_reuses_the_voice(tmp_path: Path, sample_media, instance) -> None:

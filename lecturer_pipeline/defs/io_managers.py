@@ -99,6 +99,7 @@ class CatalogIOManager(dg.ConfigurableIOManager):
                 script=obj.text,
                 script_sha256=obj.sha256,
                 script_source=obj.source,
+                script_input_hash=obj.input_hash,
                 status=Status.RUNNING.value,
                 stage="lecture_script",
                 error=None,
@@ -124,4 +125,5 @@ class CatalogIOManager(dg.ConfigurableIOManager):
             text=row["script"],
             sha256=row["script_sha256"],
             source=row.get("script_source") or "text",
+            input_hash=row.get("script_input_hash") or "",
         )

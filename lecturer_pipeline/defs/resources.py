@@ -11,7 +11,7 @@ from pathlib import Path
 import dagster as dg
 from pydantic import PrivateAttr
 
-from lecturer_pipeline.engines.base import SpeechEngine, VideoEngine
+from lecturer_pipeline.engines.base import ScriptWriter, SpeechEngine, VideoEngine
 from lecturer_pipeline.engines.local import EspeakSpeechEngine, PreviewVideoEngine
 from lecturer_pipeline.security.envelope import Envelope, load_envelope
 from lecturer_pipeline.security.vault import VoiceVault
@@ -79,16 +79,53 @@ class VaultResource(dg.ConfigurableResource):
 
 
 class EnginesResource(dg.ConfigurableResource):
-    """Which engines make speech and video (the embedded default's local engines unless services are set)."""
+    """Which engines write scripts and make speech and video: a remote service when its variable is set (Ollama,
+    Zyphra, KDTalker), else the embedded default's local engine."""
 
+    zyphra_api_key: str | None = None
+    zyphra_base_url: str = "http://api.zyphra.com"
+    zyphra_model: str = "zonos-v0.1-transformer"
+    zyphra_mime_type: str = "audio/webm"
+    speaking_rate: float = 15.0
+    zyphra_timeout: float = 120.0
+    kdtalker_url: str | None = None
+    kdtalker_timeout: float = 1800.0
+    ollama_host: str | None = None
+    ollama_model: str = "llama3:8b"
+    ollama_timeout: float = 300.0
     espeak_words_per_minute: int = 160
     fps: int = 25
+    segment_seconds: float = 60.0
+    commercial: bool = False
 
     def speech_engine(self) -> SpeechEngine:
+        if self.zyphra_api_key:
+            from lecturer_pipeline.engines.zyphra import ZyphraSpeechEngine
+
+            return ZyphraSpeechEngine(
+                self.zyphra_api_key,
+                self.zyphra_base_url,
+                model=self.zyphra_model,
+                mime_type=self.zyphra_mime_type,
+                speaking_rate=self.speaking_rate,
+                timeout=self.zyphra_timeout,
+            )
         return EspeakSpeechEngine(words_per_minute=self.espeak_words_per_minute)
 
     def video_engine(self) -> VideoEngine:
+        if self.kdtalker_url:
+            from lecturer_pipeline.engines.kdtalker import KDTalkerVideoEngine  # imports gradio_client: only if used
+
+            return KDTalkerVideoEngine(self.kdtalker_url, timeout=self.kdtalker_timeout)
         return PreviewVideoEngine(fps=self.fps)
+
+    def script_writer(self) -> ScriptWriter | None:
+        """None when no Ollama is configured: then a lecture must bring its own script."""
+        if not self.ollama_host:
+            return None
+        from lecturer_pipeline.engines.ollama import OllamaScriptWriter
+
+        return OllamaScriptWriter(self.ollama_host, self.ollama_model, timeout=self.ollama_timeout)
 
 
 class PipelineResource(dg.ConfigurableResource):
@@ -124,7 +161,21 @@ def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
         "objects": objects,
         "catalog": catalog,
         "vault": vault,
-        "engines": EnginesResource(),
+        "engines": EnginesResource(
+            zyphra_api_key=_secret("ZYPHRA_API_KEY", settings.zyphra_api_key),
+            zyphra_base_url=settings.zyphra_base_url,
+            zyphra_model=settings.lecturer_zyphra_model,
+            zyphra_mime_type=settings.lecturer_zyphra_mime_type,
+            speaking_rate=settings.lecturer_speaking_rate,
+            zyphra_timeout=settings.lecturer_zyphra_timeout,
+            kdtalker_url=settings.kdtalker_url,
+            kdtalker_timeout=settings.lecturer_kdtalker_timeout,
+            ollama_host=settings.ollama_host,
+            ollama_model=settings.lecturer_ollama_model,
+            ollama_timeout=settings.lecturer_ollama_timeout,
+            segment_seconds=settings.lecturer_segment_seconds,
+            commercial=settings.lecturer_commercial,
+        ),
         "pipeline": PipelineResource(
             signed_url_seconds=settings.lecturer_signed_url_seconds,
             voice_retention_days=settings.lecturer_voice_retention_days,

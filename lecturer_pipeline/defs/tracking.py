@@ -1,7 +1,8 @@
 """Keeps the catalog's lecture status in step with the assets, and maps domain errors to Dagster's retry rules.
 
 Bad input and permanent service errors fail at once (``dg.Failure(allow_retries=False)``): retrying cannot fix a
-10-second voice sample. Anything else propagates, so the asset's RetryPolicy retries it.
+10-second voice sample. A transient error that says when to retry (HTTP Retry-After) asks Dagster for a retry after
+exactly that delay; anything else propagates, so the asset's RetryPolicy retries it with back-off and jitter.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import dagster as dg
 from lecturer_pipeline.errors import InputError, LecturerError, ServiceError, StorageError
 from lecturer_pipeline.ids import split_lecture_id
 from lecturer_pipeline.storage.catalog import Catalog, Status
+
+SERVICE_RETRIES = 3
 
 
 def _is_permanent(error: Exception) -> bool:
@@ -36,4 +39,7 @@ def lecture_stage(context: dg.AssetExecutionContext, catalog: Catalog, stage: st
             context.log.warning(f"could not record the failure in the catalog: {record_error}")
         if _is_permanent(error):
             raise dg.Failure(description=message, allow_retries=False) from error
+        if isinstance(error, ServiceError) and error.retry_after:
+            # The service said when to come back (Retry-After): wait that long instead of the policy's back-off.
+            raise dg.RetryRequested(max_retries=SERVICE_RETRIES, seconds_to_wait=error.retry_after) from error
         raise

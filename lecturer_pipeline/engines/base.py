@@ -46,3 +46,23 @@ class VideoEngine(Protocol):
     def render(self, portrait_png: Path, speech_wav: Path, dst_mp4: Path) -> None:
         """Animate the portrait speaking the WAV into an H.264 + AAC mp4 as long as the speech."""
         ...
+
+
+class ScriptWriter(Protocol):
+    """Drafts a lecture's spoken words from a prompt (Ollama in deployment)."""
+
+    name: str
+    licence: str
+    model: str
+
+    def draft(
+        self,
+        prompt: str,
+        *,
+        target_minutes: float | None = None,
+        audience: str | None = None,
+        style: str | None = None,
+        language: str = "en-us",
+    ) -> Any:
+        """Return a draft with ``text`` (spoken words only) and the model's accounting (eval counts, durations)."""
+        ...

@@ -13,6 +13,7 @@ import wave
 from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 
 import ffmpeg
@@ -228,3 +229,30 @@ def concat_wavs(parts: Sequence[Path], dst: Path, *, gap_seconds: float = 0.25, 
                     out.writeframesraw(block)
                     pos += count
     return total / SAMPLE_RATE
+
+
+def split_wav(src: Path, cut_seconds: Sequence[float], out_dir: Path) -> list[Path]:
+    """Cut a WAV at the given times (sample-exact, streaming) into ``len(cut_seconds) + 1`` parts in ``out_dir``.
+
+    Used to hand a talking-head renderer segments of bounded length; the cut points are chosen by the caller in
+    the silences between sentences.
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    parts: list[Path] = []
+    with wave.open(str(src), "rb") as w:
+        rate, total = w.getframerate(), w.getnframes()
+        edges = [0, *(min(total, round(s * rate)) for s in cut_seconds), total]
+        if any(b < a for a, b in pairwise(edges)):
+            raise ValueError(f"cut points must increase within the audio: {list(cut_seconds)}")
+        for index, (start, end) in enumerate(pairwise(edges)):
+            part = out_dir / f"segment-{index:04d}.wav"
+            with atomic_path(part) as tmp, wave.open(str(tmp), "wb") as out:
+                out.setparams(w.getparams())
+                w.setpos(start)
+                left = end - start
+                while left:
+                    block = w.readframes(min(left, _BLOCK_FRAMES))
+                    out.writeframesraw(block)
+                    left -= len(block) // (w.getsampwidth() * w.getnchannels())
+            parts.append(part)
+    return parts

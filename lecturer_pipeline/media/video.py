@@ -154,3 +154,46 @@ def extract_frame(video: Path, dst: Path, *, at_seconds: float, width: int = 320
             video,
         )
     return Path(dst)
+
+
+def join_video_with_audio(segments: Sequence[Path], audio_wav: Path, dst: Path) -> MediaInfo:
+    """Join the segments' video streams by stream copy and lay the lecture's whole speech under them once.
+
+    Joining segments with their own AAC tracks would add each track's encoder priming at every seam and drift the
+    sound away from the picture over a long lecture; encoding the master WAV once keeps them in step. The video is
+    never re-encoded. The result is cut at the speech's length (±1 frame) and written with ``+faststart``.
+    """
+    if not segments:
+        raise ValueError("join_video_with_audio needs at least one segment")
+    dst = Path(dst)
+    seconds = wav_duration(audio_wav)
+    with tempfile.TemporaryDirectory(dir=dst.parent, prefix=".join-") as work:
+        listing = Path(work) / "segments.txt"
+        quoted = (str(Path(p).resolve()).replace("'", "'\\''") for p in segments)
+        listing.write_text("".join(f"file '{q}'\n" for q in quoted), encoding="utf-8")
+        pictures = ffmpeg.input(str(listing), format="concat", safe=0)
+        speech = ffmpeg.input(str(audio_wav))
+        with atomic_path(dst) as tmp:
+            _run(
+                ffmpeg.output(
+                    pictures.video,
+                    speech.audio,
+                    str(tmp),
+                    format="mp4",
+                    t=f"{seconds:.3f}",
+                    vcodec="copy",
+                    acodec="aac",
+                    audio_bitrate="96k",
+                    ar=48000,
+                    ac=1,
+                    movflags="+faststart",
+                ),
+                segments[0],
+            )
+            info = probe(tmp)
+            if abs(info.duration - seconds) > _DURATION_TOLERANCE:
+                raise RuntimeError(
+                    f"joined video lasts {info.duration:.3f} s but its speech {seconds:.3f} s "
+                    f"(tolerance {_DURATION_TOLERANCE} s)"
+                )
+    return info

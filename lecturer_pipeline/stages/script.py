@@ -1,11 +1,17 @@
-"""Stage 1: the lecture's script, read from its upload (plain text or a manifest)."""
+"""Stage 1: the lecture's script, read from its upload (plain text or a manifest) or drafted from its prompt."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import Any
+
+from lecturer_pipeline.engines.base import ScriptWriter
 from lecturer_pipeline.errors import InputError, LecturerError
 from lecturer_pipeline.ids import normalise_name, split_lecture_id
 from lecturer_pipeline.manifest import LectureManifest, parse_manifest, parse_plain_script
 from lecturer_pipeline.model import LectureScript
+from lecturer_pipeline.stages.common import input_hash
+from lecturer_pipeline.storage.catalog import Catalog
 from lecturer_pipeline.storage.layout import lecture_upload_keys
 from lecturer_pipeline.storage.objects import ObjectStore
 from lecturer_pipeline.text.script import clean_script, text_sha256
@@ -52,14 +58,49 @@ def script_from_manifest(lecture_id: str, key: str, manifest: LectureManifest, t
     )
 
 
-def supplied_script(store: ObjectStore, lecture_id: str) -> LectureScript:
-    """The script of a lecture that supplies its text; a prompt needs a script model (see the Ollama stage)."""
+def prepare_script(
+    store: ObjectStore, catalog: Catalog, lecture_id: str, writer: ScriptWriter | None
+) -> tuple[LectureScript, dict[str, Any]]:
+    """The lecture's script and how it was made (for metadata).
+
+    Supplied text is used as it is. A prompt is drafted by the script writer (Ollama) — once: while the prompt and
+    its options and the model stay the same, the stored draft is reused, so a re-run never re-bills the model nor
+    changes the words under a finished speech.
+    """
     key, manifest = read_lecture_upload(store, lecture_id)
-    if manifest.prompt:
+    if not manifest.prompt:
+        return script_from_manifest(lecture_id, key, manifest, manifest.script or "", "text"), {"upload": key}
+    if writer is None:
         raise InputError(
             "this lecture gives a prompt, but no script model is configured: set OLLAMA_HOST (and optionally "
             "LECTURER_OLLAMA_MODEL, default llama3:8b), or give the finished text as 'script'",
             lecture_id=lecture_id,
             file=key,
         )
-    return script_from_manifest(lecture_id, key, manifest, manifest.script or "", "text")
+    options = manifest.model_dump(include={"prompt", "target_minutes", "audience", "style", "language"})
+    wanted = input_hash(writer=writer.name, model=writer.model, **options)
+    stored = catalog.get_lecture(lecture_id) or {}
+    if stored.get("script_input_hash") == wanted and stored.get("script"):
+        script = script_from_manifest(lecture_id, key, manifest, stored["script"], "prompt")
+        return replace(script, input_hash=wanted), {"upload": key, "model": writer.model, "reused_draft": True}
+    try:
+        draft = writer.draft(
+            manifest.prompt,
+            target_minutes=manifest.target_minutes,
+            audience=manifest.audience,
+            style=manifest.style,
+            language=manifest.language,
+        )
+    except LecturerError as error:
+        raise error.with_context(lecture_id=lecture_id, file=key) from error
+    script = replace(script_from_manifest(lecture_id, key, manifest, draft.text, "prompt"), input_hash=wanted)
+    return script, {
+        "upload": key,
+        "model": draft.model,
+        "prompt": draft.prompt,
+        "eval_count": draft.eval_count,
+        "prompt_eval_count": draft.prompt_eval_count,
+        "eval_seconds": draft.eval_duration_s,
+        "total_seconds": draft.total_duration_s,
+        "reused_draft": False,
+    }

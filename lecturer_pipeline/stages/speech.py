@@ -10,11 +10,11 @@ from dataclasses import replace
 from pathlib import Path
 
 from lecturer_pipeline.engines.base import SpeakerProfile, SpeechEngine
-from lecturer_pipeline.media.audio import concat_wavs
+from lecturer_pipeline.media.audio import concat_wavs, wav_duration
 from lecturer_pipeline.model import Artefact, LectureScript
 from lecturer_pipeline.stages.common import file_artefact, input_hash, reusable
 from lecturer_pipeline.storage.catalog import Catalog
-from lecturer_pipeline.storage.layout import speech_chunk_key, speech_key
+from lecturer_pipeline.storage.layout import speech_chunk_key, speech_chunks_prefix, speech_key
 from lecturer_pipeline.storage.objects import ObjectStore
 from lecturer_pipeline.text.chunks import chunk_script
 
@@ -41,6 +41,7 @@ def synthesize_speech(
 
     chunks = chunk_script(script.text, language=script.language)
     parts: list[Path] = []
+    chunk_seconds: list[float] = []
     keep: set[str] = set()
     chars_sent = chars_cached = requests = 0
     for index, text in enumerate(chunks):
@@ -56,6 +57,7 @@ def synthesize_speech(
             chars_sent += len(text)
             requests += 1
         parts.append(local)
+        chunk_seconds.append(wav_duration(local))
 
     out = workdir / "speech.wav"
     duration = concat_wavs(parts, out, gap_seconds=GAP_SECONDS)
@@ -77,13 +79,14 @@ def synthesize_speech(
             "requests": requests,
             "tts_chars_sent": chars_sent,
             "tts_chars_cached": chars_cached,
+            "gap_seconds": GAP_SECONDS,
+            "chunk_seconds": chunk_seconds,  # where the sentences are: the video stage cuts segments between them
         },
     )
 
 
 def _drop_stale_chunks(store: ObjectStore, lecture_id: str, keep: set[str]) -> None:
     """Chunks of earlier versions of the script are no longer part of any speech: delete them."""
-    prefix = speech_chunk_key(lecture_id, "")
-    for info in list(store.list(prefix)):
+    for info in list(store.list(speech_chunks_prefix(lecture_id))):
         if info.key not in keep:
             store.delete(info.key)

@@ -1,4 +1,11 @@
-"""Stage 5: the portrait animated with the speech into ``video.mp4``, checked against the speech's duration."""
+"""Stage 5: the portrait animated with the speech into ``video.mp4``.
+
+Talking-head models slow down and run out of memory on long audio (KDTalker holds every frame in memory), so the
+speech is cut into segments of whole sentences, at most ``segment_seconds`` long, in the silences between them and
+on frame boundaries. Each segment is rendered once and stored under a hash of its audio, the portrait and the
+engine parameters; a retry or an edit renders only the segments that are not stored yet. The segments' pictures are
+joined by stream copy and the whole speech is laid under them once, so sound and picture never drift apart.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +13,33 @@ from pathlib import Path
 
 from lecturer_pipeline.engines.base import VideoEngine
 from lecturer_pipeline.errors import LecturerError
-from lecturer_pipeline.media.probe import probe
-from lecturer_pipeline.media.video import extract_frame
+from lecturer_pipeline.media.audio import split_wav, wav_duration
+from lecturer_pipeline.media.video import extract_frame, join_video_with_audio
 from lecturer_pipeline.model import Artefact
+from lecturer_pipeline.security.licence import check_licence
 from lecturer_pipeline.stages.common import file_artefact, input_hash, reusable
 from lecturer_pipeline.storage.catalog import Catalog
-from lecturer_pipeline.storage.layout import poster_key, video_key
-from lecturer_pipeline.storage.objects import ObjectStore
+from lecturer_pipeline.storage.layout import poster_key, video_key, video_segment_key, video_segments_prefix
+from lecturer_pipeline.storage.objects import ObjectStore, sha256_file
 
 DURATION_TOLERANCE = 0.1
+DEFAULT_SEGMENT_SECONDS = 60.0
+FPS = 25
+
+
+def plan_cuts(chunk_seconds: list[float], gap_seconds: float, max_seconds: float, fps: int = FPS) -> list[float]:
+    """Times at which to cut the speech: in the middle of a gap, on a frame boundary, keeping segments of whole
+    chunks no longer than ``max_seconds`` (a single chunk longer than that becomes a segment of its own)."""
+    cuts: list[float] = []
+    position = segment_start = 0.0
+    for index, seconds in enumerate(chunk_seconds):
+        chunk_end = position + seconds
+        if index and chunk_end - segment_start > max_seconds:
+            cut = round((position - gap_seconds / 2) * fps) / fps
+            cuts.append(cut)
+            segment_start = cut
+        position = chunk_end + gap_seconds
+    return cuts
 
 
 def render_video(
@@ -25,31 +50,65 @@ def render_video(
     speech: Artefact,
     portrait: Artefact,
     workdir: Path,
+    *,
+    segment_seconds: float = DEFAULT_SEGMENT_SECONDS,
+    commercial: bool = False,
 ) -> Artefact:
     """Render (or reuse) the lecture video and store a poster frame beside it for previews.
 
     ``speech`` and ``portrait`` may come as records without local files: they are downloaded only when rendering.
     """
-    wanted = input_hash(speech=speech.sha256, portrait=portrait.sha256, engine=engine.name, params=engine.params())
+    check_licence(engine.name, engine.licence, commercial=commercial)
+    params = {"engine": engine.name, "params": engine.params()}
+    wanted = input_hash(speech=speech.sha256, portrait=portrait.sha256, segment_seconds=segment_seconds, **params)
     existing = reusable(store, catalog, lecture_id, "video", wanted)
     if existing:
-        return existing
+        total = existing.details.get("render_seconds_sent", 0) + existing.details.get("render_seconds_cached", 0)
+        details = {**existing.details, "render_seconds_sent": 0.0, "render_seconds_cached": total, "renders": 0}
+        return Artefact(**{**existing.__dict__, "details": details})
+
     speech_wav = speech.path or store.get_file(speech.key, workdir / "speech.wav")
     portrait_png = portrait.path or store.get_file(portrait.key, workdir / "portrait.png")
+    chunk_seconds = speech.details.get("chunk_seconds") or [wav_duration(speech_wav)]
+    cuts = plan_cuts(chunk_seconds, speech.details.get("gap_seconds", 0.0), segment_seconds)
+    pieces = split_wav(speech_wav, cuts, workdir / "segments")
+
+    rendered: list[Path] = []
+    keep: set[str] = set()
+    sent = cached = 0.0
+    renders = 0
+    for index, piece in enumerate(pieces):
+        seconds = wav_duration(piece)
+        key = video_segment_key(lecture_id, input_hash(audio=sha256_file(piece), portrait=portrait.sha256, **params))
+        keep.add(key)
+        clip = workdir / "segments" / f"segment-{index:04d}.mp4"
+        if store.exists(key):
+            store.get_file(key, clip)
+            cached += seconds
+        else:
+            engine.render(portrait_png, piece, clip)
+            store.put_file(key, clip, content_type="video/mp4")
+            sent += seconds
+            renders += 1
+        piece.unlink()
+        rendered.append(clip)
+
     out = workdir / "video.mp4"
-    engine.render(portrait_png, speech_wav, out)
-    speech_wav.unlink()
-    portrait_png.unlink()
-    info = probe(out)
+    info = join_video_with_audio(rendered, speech_wav, out)
+    for clip in rendered:
+        clip.unlink()
+    speech_wav.unlink(missing_ok=True)
+    portrait_png.unlink(missing_ok=True)
     if speech.duration is not None and abs(info.duration - speech.duration) > DURATION_TOLERANCE:
-        out.unlink()
         raise LecturerError(
             f"{engine.name} made a {info.duration:.2f} s video for {speech.duration:.2f} s of speech",
             lecture_id=lecture_id,
         )
+    _drop_stale_segments(store, lecture_id, keep)
     poster = workdir / "poster.jpg"
     extract_frame(out, poster, at_seconds=min(1.0, info.duration / 2))
     store.put_file(poster_key(lecture_id), poster, content_type="image/jpeg")
+    poster.unlink()
     video, audio = info.video, info.audio
     return file_artefact(
         "video",
@@ -64,6 +123,17 @@ def render_video(
             "lip_sync": engine.lip_sync,
             "resolution": f"{video.width}×{video.height}" if video else None,
             "codecs": f"{video.codec_name if video else '-'} + {audio.codec_name if audio else '-'}",
+            "segments": len(pieces),
+            "renders": renders,
+            "render_seconds_sent": round(sent, 3),
+            "render_seconds_cached": round(cached, 3),
             "poster_key": poster_key(lecture_id),
         },
     )
+
+
+def _drop_stale_segments(store: ObjectStore, lecture_id: str, keep: set[str]) -> None:
+    """Segments of earlier versions of the speech belong to no video any more: delete them."""
+    for info in list(store.list(video_segments_prefix(lecture_id))):
+        if info.key not in keep:
+            store.delete(info.key)

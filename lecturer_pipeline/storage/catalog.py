@@ -44,6 +44,7 @@ lectures = sa.Table(
     sa.Column("script", sa.Text, nullable=True),
     sa.Column("script_sha256", sa.String(64), nullable=True),
     sa.Column("script_source", sa.String(16), nullable=True),
+    sa.Column("script_input_hash", sa.String(64), nullable=True),
     sa.Column("error", sa.Text, nullable=True),
     sa.Column("video_url", sa.Text, nullable=True),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, default=_now),

@@ -37,11 +37,23 @@ def speech_key(lecture_id: str) -> str:
 
 
 def speech_chunk_key(lecture_id: str, chunk_hash: str) -> str:
-    return f"generated/audio/{lecture_id}/chunks/{chunk_hash}.wav"
+    return f"{speech_chunks_prefix(lecture_id)}{chunk_hash}.wav"
+
+
+def speech_chunks_prefix(lecture_id: str) -> str:
+    return f"generated/audio/{lecture_id}/chunks/"
 
 
 def video_key(lecture_id: str) -> str:
     return f"generated/video/{lecture_id}/video.mp4"
+
+
+def video_segment_key(lecture_id: str, segment_hash: str) -> str:
+    return f"{video_segments_prefix(lecture_id)}{segment_hash}.mp4"
+
+
+def video_segments_prefix(lecture_id: str) -> str:
+    return f"generated/video/{lecture_id}/segments/"
 
 
 def poster_key(lecture_id: str) -> str:

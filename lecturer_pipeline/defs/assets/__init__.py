@@ -2,10 +2,13 @@
 
 import dagster as dg
 
+from lecturer_pipeline.defs.tracking import SERVICE_RETRIES
 from lecturer_pipeline.model import Artefact
 
 # Transient service and storage failures: 3 retries, exponential back-off with jitter (DESIGN.md §5).
-SERVICE_RETRY = dg.RetryPolicy(max_retries=3, delay=2, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
+SERVICE_RETRY = dg.RetryPolicy(
+    max_retries=SERVICE_RETRIES, delay=2, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS
+)
 GROUP = "lecture"
 
 
@@ -20,6 +23,6 @@ def artefact_output(artefact: Artefact, **extra: object) -> dg.Output[Artefact]:
     if artefact.duration is not None:
         metadata["duration_seconds"] = round(artefact.duration, 3)
     for name, value in {**artefact.details, **extra}.items():
-        if name != "reused" and value is not None:
+        if name != "reused" and value is not None and not isinstance(value, (list, dict)):
             metadata[name] = value if isinstance(value, (str, int, float, bool, dg.MetadataValue)) else str(value)
     return dg.Output(artefact, metadata=metadata)

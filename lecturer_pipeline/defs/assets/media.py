@@ -17,6 +17,7 @@ from lecturer_pipeline.workdir import step_dir
     partitions_def=lectures_partitions,
     io_manager_key="object_io_manager",
     retry_policy=SERVICE_RETRY,
+    pool="zyphra",
     group_name=GROUP,
     kinds={"wav"},
 )
@@ -50,6 +51,7 @@ def speech(
     # Only the records: the stage downloads the media if (and only if) it has to render.
     ins={name: dg.AssetIn(metadata={"reference_only": True}) for name in ("speech", "portrait")},
     retry_policy=SERVICE_RETRY,
+    pool="kdtalker",
     group_name=GROUP,
     kinds={"mp4"},
 )
@@ -71,5 +73,7 @@ def video(
             speech,
             portrait,
             step_dir("video"),
+            segment_seconds=engines.segment_seconds,
+            commercial=engines.commercial,
         )
     return artefact_output(clip)

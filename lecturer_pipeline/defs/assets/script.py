@@ -4,25 +4,30 @@ import dagster as dg
 
 from lecturer_pipeline.defs.assets import GROUP, SERVICE_RETRY
 from lecturer_pipeline.defs.partitions import lectures_partitions
-from lecturer_pipeline.defs.resources import CatalogResource, ObjectStoreResource
+from lecturer_pipeline.defs.resources import CatalogResource, EnginesResource, ObjectStoreResource
 from lecturer_pipeline.defs.tracking import lecture_stage
 from lecturer_pipeline.model import LectureScript
-from lecturer_pipeline.stages.script import supplied_script
+from lecturer_pipeline.stages.script import prepare_script
 
 
 @dg.asset(
     partitions_def=lectures_partitions,
     io_manager_key="catalog_io_manager",
     retry_policy=SERVICE_RETRY,
+    pool="ollama",
     group_name=GROUP,
     kinds={"text"},
 )
 def lecture_script(
-    context: dg.AssetExecutionContext, objects: ObjectStoreResource, catalog: CatalogResource
+    context: dg.AssetExecutionContext,
+    objects: ObjectStoreResource,
+    catalog: CatalogResource,
+    engines: EnginesResource,
 ) -> dg.Output[LectureScript]:
-    """The lecture's script, from its upload (``uploads/lectures/<course>/<lecture>.txt`` or ``.json``)."""
+    """The lecture's script: the text of its upload (``uploads/lectures/<course>/<lecture>.txt`` or ``.json``), or
+    the spoken words Llama-3-8B drafts through Ollama from the manifest's ``prompt``."""
     with lecture_stage(context, catalog.get_catalog(), "lecture_script") as lecture_id:
-        script = supplied_script(objects.get_store(), lecture_id)
+        script, made = prepare_script(objects.get_store(), catalog.get_catalog(), lecture_id, engines.script_writer())
     words = len(script.text.split())
     return dg.Output(
         script,
@@ -35,6 +40,7 @@ def lecture_script(
             "words": words,
             "estimated_minutes": round(words / 150, 1),
             "sha256": script.sha256,
+            **{name: value for name, value in made.items() if value is not None},
             "preview": dg.MetadataValue.md(script.text[:600] + ("…" if len(script.text) > 600 else "")),
         },
     )

@@ -1,0 +1,86 @@
+"""Cutting speech into render segments between sentences, and joining the rendered segments without drift."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from lecturer_pipeline.media.audio import concat_wavs, split_wav, wav_duration
+from lecturer_pipeline.settings import Settings
+from lecturer_pipeline.stages.video import plan_cuts
+from lecturer_pipeline_tests.pipeline_helpers import (
+    assert_playable_lecture_video,
+    definitions,
+    materialization_metadata,
+    run,
+    submit_sample,
+)
+
+
+def test_cuts_fall_between_chunks_on_frame_boundaries() -> None:
+    chunks = [10.0, 10.0, 10.0, 35.0, 5.0]
+    cuts = plan_cuts(chunks, gap_seconds=0.25, max_seconds=25.0, fps=25)
+    # chunk ends: 10, 20.25, 30.5, 65.75, 71; gaps follow each; segments of whole chunks ≤ 25 s, a long one alone
+    assert cuts == [20.36, 30.64, 65.88]  # mid-gap (20.375, 30.625, 65.875) rounded to 1/25 s
+    assert all(abs(c * 25 - round(c * 25)) < 1e-9 for c in cuts)
+    assert plan_cuts([3.0, 3.0], 0.25, 60.0) == []
+
+
+def test_split_then_concat_restores_every_sample(tmp_path: Path) -> None:
+    src = tmp_path / "tone.wav"
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=300:duration=7",
+            "-ar",
+            "16000",
+            "-ac",
+            "1",
+            str(src),
+        ],
+        check=True,
+    )
+    parts = split_wav(src, [2.0, 4.52], tmp_path / "parts")
+    assert [round(wav_duration(p), 3) for p in parts] == [2.0, 2.52, 2.48]
+    joined = tmp_path / "joined.wav"
+    concat_wavs(parts, joined, gap_seconds=0.0, fade_ms=0.0)
+    import wave
+
+    with wave.open(str(src)) as a, wave.open(str(joined)) as b:
+        assert a.readframes(a.getnframes()) == b.readframes(b.getnframes())
+
+
+@pytest.fixture
+def instance():
+    with dg.instance_for_test() as instance:
+        yield instance
+
+
+def test_long_speech_renders_in_segments_and_an_edit_rerenders_one(tmp_path: Path, sample_media, instance) -> None:
+    defs = definitions(Settings(lecturer_home=tmp_path / "home", lecturer_segment_seconds=6.0))
+    paragraphs = [f"Paragraph {n} explains one more property of sets, slowly and clearly." for n in range(1, 7)]
+    lecture_id = submit_sample(defs, sample_media, script="\n\n".join(paragraphs))
+    first = run(defs, instance, lecture_id)
+    assert first.success, first.error
+    meta = materialization_metadata(instance, first.run_id, "video")
+    assert meta["segments"] >= 3 and meta["renders"] == meta["segments"]
+    store = defs.resources["objects"].get_store()
+    assert_playable_lecture_video(Path(first.video), store.root / f"generated/audio/{lecture_id}/speech.wav")
+
+    paragraphs[-1] = "The last paragraph now says something else entirely."
+    submit_sample(defs, sample_media, script="\n\n".join(paragraphs))
+    again = run(defs, instance, lecture_id)
+    assert again.success, again.error
+    edited = materialization_metadata(instance, again.run_id, "video")
+    assert edited["renders"] == 1, "only the segment holding the edited paragraph is rendered again"
+    assert edited["render_seconds_cached"] > edited["render_seconds_sent"] > 0
+    assert len(list(store.list(f"generated/video/{lecture_id}/segments/"))) == edited["segments"]
+    assert_playable_lecture_video(Path(again.video), store.root / f"generated/audio/{lecture_id}/speech.wav")
