@@ -1,0 +1,195 @@
+"""KDTalker, the lip-syncing video engine, reached through its Gradio app (``KDTALKER_URL``).
+
+KDTalker's app takes a portrait and a 16 kHz mono WAV at ``/gradio_infer``, crops the face and renders it speaking
+at 512×512 and 25 fps. Its cost grows linearly with the audio's length and it holds every frame in memory, which is
+why the pipeline sends it segments of speech, never a whole lecture. The model is licensed CC BY-NC 4.0, so a
+commercial deployment must not use it (the video stage refuses it there).
+
+The client does not retry: it says whether a failure is worth retrying (``ServiceError.transient``) and leaves the
+retrying to Dagster, which knows how much work is already persisted.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import contextlib
+import os
+import shutil
+import threading
+import urllib.parse
+from pathlib import Path
+from typing import Any
+
+from lecturer_pipeline.errors import InputError, ServiceError
+from lecturer_pipeline.media._atomic import atomic_path
+from lecturer_pipeline.media.probe import probe
+
+# Set before gradio_client is imported, which reads them once; there may be no internet where KDTalker runs.
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+
+import httpx
+from gradio_client import Client, handle_file
+from gradio_client.exceptions import AppError, AuthenticationError, ValidationError
+from gradio_client.utils import InvalidAPIEndpointError, QueueError, TooManyRequestsError
+
+API_NAME = "/gradio_infer"
+ENV_VAR = "KDTALKER_URL"
+
+# gradio_client's words when the app raised an exception but hides its message (Gradio's default, show_error=False):
+# not a refusal of the input but a fault of the server (out of GPU memory, a worker lost, a model still loading).
+_HIDDEN_CRASH = "has not enabled verbose error reporting"
+# Messages of apps that do show their errors, which mean the GPU was busy, not that the input was bad.
+_TRANSIENT_APP_MESSAGES = ("out of memory", "cuda error", "queue is full")
+# gradio_client's ValueErrors that mean the server went away mid-call.
+_TRANSIENT_CLIENT_MESSAGES = ("server stopped", "did not receive process_completed", "could not fetch config")
+
+
+def _public_url(url: str) -> str:
+    """The URL without any ``user:password@`` part, fit for messages and logs."""
+    parts = urllib.parse.urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urllib.parse.urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
+
+
+class KDTalkerVideoEngine:
+    """Animates a portrait speaking a WAV by calling a KDTalker Gradio app; one client, reused across renders."""
+
+    name = "kdtalker"
+    licence = "CC BY-NC 4.0"
+    lip_sync = True
+
+    def __init__(self, url: str, *, timeout: float = 1800.0) -> None:
+        if not url.startswith(("http://", "https://")):
+            # gradio_client would read anything else as a Hugging Face Space name and go looking for it online.
+            raise ServiceError(
+                f"{ENV_VAR} must be an http(s):// URL of a KDTalker Gradio app, not {url!r}", transient=False
+            )
+        self.url = url
+        self.timeout = timeout
+        self._where = f"KDTalker at {_public_url(url)} ({ENV_VAR})"
+        self._client: Client | None = None
+        self._lock = threading.Lock()
+
+    def params(self) -> dict[str, Any]:
+        """What shapes the video; the URL is left out (moving the server must not re-render, and it may hold a
+        password)."""
+        return {"api": API_NAME, "size": "512x512", "fps": 25, "version": 1}
+
+    def render(self, portrait_png: Path, speech_wav: Path, dst_mp4: Path) -> None:
+        """Render the portrait speaking ``speech_wav`` into ``dst_mp4`` (written atomically), or raise ServiceError."""
+        try:
+            result = self._call(portrait_png, speech_wav)
+        except Exception as exc:
+            error = self._service_error(exc)
+            if error is None:
+                raise
+            if error.transient:
+                self._forget_client()  # the server may have restarted: connect afresh next time
+            raise error from exc
+        self._store(self._result_path(result), Path(dst_mp4))
+
+    # -- the call ----------------------------------------------------------------------------------------------
+
+    def _connect(self) -> Client:
+        """The shared client, connecting on first use (this fetches the app's config, so it can fail too)."""
+        with self._lock:
+            if self._client is None:
+                self._client = Client(self.url, verbose=False, analytics_enabled=False)
+            return self._client
+
+    def close(self) -> None:
+        """Drop the connection (and gradio_client's heartbeat thread); the next render connects again."""
+        self._forget_client()
+
+    def _forget_client(self) -> None:
+        with self._lock:
+            client, self._client = self._client, None
+        if client is not None:
+            client.close()
+
+    def _call(self, portrait_png: Path, speech_wav: Path) -> Any:
+        """Submit and wait at most ``timeout`` (``predict`` would wait for ever). On timeout the job is cancelled,
+        which drops it from KDTalker's queue if it is still waiting there (a render already running cannot be
+        stopped from outside)."""
+        job = self._connect().submit(handle_file(str(portrait_png)), handle_file(str(speech_wav)), api_name=API_NAME)
+        try:
+            return job.result(timeout=self.timeout)
+        except concurrent.futures.TimeoutError:
+            job.cancel()
+            raise
+
+    # -- errors ------------------------------------------------------------------------------------------------
+
+    def _service_error(self, exc: Exception) -> ServiceError | None:
+        """Map what gradio_client and httpx raise to a ServiceError; None for anything else (a bug: let it out)."""
+        if isinstance(exc, AppError):
+            return self._app_error(exc)
+        if isinstance(exc, concurrent.futures.TimeoutError):
+            return self._transient(f"gave no result within {self.timeout:g} s (the job was cancelled)")
+        if isinstance(exc, QueueError | TooManyRequestsError):
+            return self._transient(f"is too busy: {exc}")
+        if isinstance(exc, httpx.HTTPStatusError):
+            return self._http_status_error(exc)
+        if isinstance(exc, httpx.HTTPError | OSError | concurrent.futures.CancelledError):
+            return self._transient(f"could not be reached or dropped the connection ({type(exc).__name__}: {exc})")
+        if isinstance(exc, AuthenticationError):
+            return self._permanent(f"wants credentials: {exc}")
+        if isinstance(exc, InvalidAPIEndpointError):
+            return self._permanent(f"has no {API_NAME} endpoint; is {ENV_VAR} the URL of a KDTalker app?")
+        if isinstance(exc, ValidationError):
+            return self._permanent(f"refused the request: {exc}")
+        if isinstance(exc, ValueError) and any(m in str(exc).lower() for m in _TRANSIENT_CLIENT_MESSAGES):
+            return self._transient(f"went away during the call: {exc}")
+        return None
+
+    def _app_error(self, exc: AppError) -> ServiceError:
+        """The app raised: a hidden crash or a busy GPU may pass with a retry; a stated refusal (gr.Error, e.g. "no
+        face detected in the portrait") will not, and its message is what the user needs."""
+        message = str(exc.message)
+        if _HIDDEN_CRASH in message:
+            return self._transient("failed with an error it does not disclose (see the KDTalker server's log)")
+        if any(marker in message.lower() for marker in _TRANSIENT_APP_MESSAGES):
+            return self._transient(f"failed for lack of resources: {message}")
+        return self._permanent(f"refused to render: {message}")
+
+    def _http_status_error(self, exc: httpx.HTTPStatusError) -> ServiceError:
+        status = exc.response.status_code
+        text = f"answered HTTP {status} for {exc.request.url.path}"
+        return self._transient(text) if status in (408, 429) or status >= 500 else self._permanent(text)
+
+    def _transient(self, what: str) -> ServiceError:
+        return ServiceError(f"{self._where} {what}", transient=True)
+
+    def _permanent(self, what: str) -> ServiceError:
+        return ServiceError(f"{self._where} {what}", transient=False)
+
+    # -- the result --------------------------------------------------------------------------------------------
+
+    def _result_path(self, result: Any) -> Path:
+        """The downloaded video: Gradio 6 gives a path, Gradio 4/5 ``{"video": path, "subtitles": None}``."""
+        path = result.get("video") if isinstance(result, dict) else result
+        if not isinstance(path, str | os.PathLike) or not Path(path).is_file():
+            raise self._permanent(f"returned {str(result)[:200]!r}, not a video file")
+        return Path(path)
+
+    def _store(self, downloaded: Path, dst: Path) -> None:
+        """Copy the download beside ``dst`` and rename it into place once it probes as a video; the download goes."""
+        try:
+            with atomic_path(dst) as tmp:
+                shutil.copyfile(downloaded, tmp)
+                self._check_video(tmp)
+        finally:
+            with contextlib.suppress(OSError):
+                downloaded.unlink()
+                downloaded.parent.rmdir()  # gradio_client's per-download folder
+
+    def _check_video(self, path: Path) -> None:
+        try:
+            info = probe(path)
+        except InputError as exc:
+            raise self._permanent(f"returned a file that is not a video: {exc.message}") from exc
+        if info.video is None:
+            raise self._permanent("returned a file without a video stream")

@@ -1,0 +1,353 @@
+"""Drafting a lecture's spoken words with Llama-3-8B served by Ollama.
+
+The client makes exactly one ``/api/chat`` call per draft and never retries: retries belong to the asset's Dagster
+RetryPolicy, and the pipeline stores the finished draft so a re-run never re-bills the model. Every failure becomes a
+``ServiceError`` whose ``transient`` flag tells that policy whether trying again can help.
+
+Models add headings, bullet lists, stage directions and chatty preambles however firmly the prompt forbids them, and
+a TTS engine would read all of it aloud; ``spoken_text`` removes them before the draft is kept.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+import ollama
+
+from lecturer_pipeline.errors import InputError, ServiceError
+
+WORDS_PER_MINUTE = 150
+DEFAULT_MINUTES = 5.0
+DEFAULT_TEMPERATURE = 0.7
+
+# Zyphra's language codes (the pipeline's own) -> the language named in the prompt.
+LANGUAGE_NAMES: dict[str, str] = {
+    "en-us": "English",
+    "fr-fr": "French",
+    "de": "German",
+    "ja": "Japanese",
+    "ko": "Korean",
+    "cmn": "Mandarin Chinese (simplified characters)",
+}
+
+# Llama 3 spends ~1.3 tokens on an English word and more on other scripts; a "word" in Japanese, Korean or Chinese is
+# an approximation whose token cost is higher still. The margin covers a model that runs long, so it ends on its own.
+_TOKENS_PER_WORD: dict[str, float] = {"en-us": 1.4, "fr-fr": 2.0, "de": 2.0, "ja": 3.0, "ko": 3.0, "cmn": 3.0}
+_LENGTH_MARGIN = 1.5
+_MIN_PREDICT = 256
+_MAX_CONTEXT = 8192  # Llama-3-8B's context window: nothing longer can be asked for
+_PROMPT_TOKENS = 1024  # room kept in the context for the system and user prompts
+_DETAIL_CHARS = 300
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A drafted script (spoken words only, cleaned) and the model's accounting, recorded as the script's provenance."""
+
+    text: str
+    model: str
+    prompt: str
+    system: str
+    eval_count: int | None
+    prompt_eval_count: int | None
+    eval_duration_s: float | None
+    total_duration_s: float | None
+
+
+class OllamaScriptWriter:
+    """Drafts lecture scripts through an Ollama server (``OLLAMA_HOST``) running a Llama 3 model."""
+
+    name = "ollama"
+    licence = "Meta Llama 3 Community License"
+
+    def __init__(
+        self, host: str, model: str = "llama3:8b", *, timeout: float = 300.0, temperature: float = DEFAULT_TEMPERATURE
+    ) -> None:
+        if not host or not host.strip():
+            raise ValueError("an Ollama host is required (OLLAMA_HOST)")
+        if not model or not model.strip():
+            raise ValueError("an Ollama model name is required (LECTURER_OLLAMA_MODEL)")
+        self.host = host.strip()
+        self.model = model.strip()
+        self.timeout = timeout
+        self.temperature = temperature
+        self._client = ollama.Client(host=self.host, timeout=timeout)
+
+    def params(self) -> dict[str, Any]:
+        """Everything besides the prompt and its options that changes the draft."""
+        return {"model": self.model, "temperature": self.temperature}
+
+    def draft(
+        self,
+        prompt: str,
+        *,
+        target_minutes: float | None = None,
+        audience: str | None = None,
+        style: str | None = None,
+        language: str = "en-us",
+    ) -> Draft:
+        """Ask the model for a lecture on ``prompt`` and return its spoken words, cleaned of markup and asides."""
+        if not prompt or not prompt.strip():
+            raise InputError("the prompt is empty: say what the lecture should be about")
+        minutes = DEFAULT_MINUTES if target_minutes is None else target_minutes
+        if minutes <= 0:
+            raise InputError(f"target_minutes must be more than 0, not {minutes:g}")
+        words = target_words(minutes)
+        system = system_prompt(language, words, minutes)
+        user = user_prompt(prompt.strip(), words, minutes, audience=audience, style=style)
+        response = self._chat(system, user, generation_options(words, language, self.temperature))
+        return self._to_draft(response, system, user)
+
+    def _chat(self, system: str, user: str, options: dict[str, Any]) -> ollama.ChatResponse:
+        """One non-streaming chat call; every failure is turned into a ServiceError saying what to do."""
+        messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
+        try:
+            return self._client.chat(model=self.model, messages=messages, options=options, stream=False)
+        except ollama.ResponseError as exc:
+            raise response_error(exc, model=self.model, host=_display_host(self.host)) from exc
+        except httpx.TimeoutException as exc:
+            raise ServiceError(
+                f"cannot reach Ollama at {_display_host(self.host)} (OLLAMA_HOST): no answer within {self.timeout:g} s "
+                "(a slow or busy server; a long lecture may need a larger LECTURER_OLLAMA_TIMEOUT)",
+                transient=True,
+            ) from exc
+        except (ConnectionError, httpx.TransportError) as exc:
+            raise ServiceError(
+                f"cannot reach Ollama at {_display_host(self.host)} (OLLAMA_HOST): {exc or type(exc).__name__}",
+                transient=True,
+            ) from exc
+        except ValueError as exc:  # a 200 that is not Ollama's JSON: a proxy's page, a truncated body
+            raise ServiceError(
+                f"Ollama at {_display_host(self.host)} (OLLAMA_HOST) sent a reply that is not a chat response: "
+                f"{_detail(str(exc))}",
+                transient=True,
+            ) from exc
+
+    def _to_draft(self, response: ollama.ChatResponse, system: str, user: str) -> Draft:
+        """Clean the answer and keep the model's accounting; an answer with no spoken words left is a failure."""
+        answer = response.message.content or ""
+        if response.done_reason == "length":
+            answer = trim_unfinished(answer)
+        text = spoken_text(answer)
+        if not text:
+            raise ServiceError(
+                f"Ollama returned an empty script (model {self.model}); the answer was {_detail(answer)!r}",
+                transient=True,
+            )
+        return Draft(
+            text=text,
+            model=response.model or self.model,
+            prompt=user,
+            system=system,
+            eval_count=response.eval_count,
+            prompt_eval_count=response.prompt_eval_count,
+            eval_duration_s=_seconds(response.eval_duration),
+            total_duration_s=_seconds(response.total_duration),
+        )
+
+
+# --- prompts -------------------------------------------------------------------------------------------------------
+
+
+def target_words(minutes: float) -> int:
+    """How many words a lecture of ``minutes`` holds at the speaking pace the TTS engines use."""
+    return max(1, round(minutes * WORDS_PER_MINUTE))
+
+
+def system_prompt(language: str, words: int, minutes: float) -> str:
+    """The rules of the answer: only what the lecturer says, because the TTS engine reads every character aloud."""
+    name = LANGUAGE_NAMES.get(language, language)
+    return (
+        f"You write the SPOKEN WORDS ONLY of a lecture, in {name}, exactly as the lecturer will say them aloud. "
+        "Your answer is read aloud word for word by a text-to-speech engine, so:\n"
+        "- no title and no headings;\n"
+        "- no markdown of any kind (no #, no ** or * or _ emphasis, no code blocks, no tables);\n"
+        "- no bullet lists and no numbered lists: say enumerations as sentences;\n"
+        "- no stage directions such as [pause], [slide 2], (laughs) or (applause);\n"
+        "- no speaker labels such as 'Lecturer:' or 'Speaker:';\n"
+        "- no introduction or comment about the answer itself (never 'Here is your lecture'), no notes, "
+        "no word counts;\n"
+        "- plain paragraphs of complete sentences, separated by blank lines.\n"
+        f"Length: about {words} words, which is about {minutes:g} minutes spoken at {WORDS_PER_MINUTE} words a minute."
+    )
+
+
+def user_prompt(prompt: str, words: int, minutes: float, *, audience: str | None, style: str | None) -> str:
+    """The request itself; audience and style go here because they shape what is said, not how it is formatted."""
+    lines = [f"Write a lecture of about {words} words (about {minutes:g} minutes spoken).", f"Topic: {prompt}"]
+    if audience and audience.strip():
+        lines.append(f"Audience: {audience.strip()} — choose examples and vocabulary they will follow.")
+    if style and style.strip():
+        lines.append(f"Style: {style.strip()}")
+    lines.append("Answer with the spoken words only.")
+    return "\n".join(lines)
+
+
+def generation_options(words: int, language: str, temperature: float) -> dict[str, Any]:
+    """Sampling options: enough tokens for the words asked (so the model ends on its own) and a context to hold them.
+
+    The context is rounded up to a power of two so lectures of similar length share one loaded model instead of
+    making Ollama reload it for every size.
+    """
+    per_word = _TOKENS_PER_WORD.get(language, 2.0)
+    num_predict = min(_MAX_CONTEXT - _PROMPT_TOKENS, max(_MIN_PREDICT, math.ceil(words * per_word * _LENGTH_MARGIN)))
+    num_ctx = min(_MAX_CONTEXT, max(2048, 2 ** math.ceil(math.log2(num_predict + _PROMPT_TOKENS))))
+    return {"temperature": temperature, "num_predict": num_predict, "num_ctx": num_ctx}
+
+
+# --- errors --------------------------------------------------------------------------------------------------------
+
+
+def response_error(exc: ollama.ResponseError, *, model: str, host: str) -> ServiceError:
+    """Classify an HTTP error from Ollama: 404 is a model not pulled, 408/429/5xx may pass, other 4xx will not."""
+    status = exc.status_code
+    detail = _detail(str(exc.error))
+    if status == 404:
+        return ServiceError(
+            f'the model "{model}" is not available on Ollama at {host}: run "ollama pull {model}" on the Ollama host '
+            f"or set LECTURER_OLLAMA_MODEL to a pulled model (Ollama said: {detail})",
+            transient=False,
+        )
+    if 400 <= status < 500 and status not in (408, 429):
+        return ServiceError(f"Ollama at {host} refused the request (HTTP {status}): {detail}", transient=False)
+    return ServiceError(f"Ollama at {host} failed (HTTP {status}): {detail}", transient=True)
+
+
+def _detail(text: str) -> str:
+    """A service's message made short enough for a log line; an HTML error page is named, not dumped."""
+    text = text.strip()
+    if re.match(r"(?is)\s*(<!doctype|<html)", text):
+        title = re.search(r"(?is)<title>(.*?)</title>", text)
+        return f"an HTML error page ({title.group(1).strip()})" if title else "an HTML error page"
+    text = " ".join(text.split())
+    return text if len(text) <= _DETAIL_CHARS else text[: _DETAIL_CHARS - 1] + "…"
+
+
+def _display_host(host: str) -> str:
+    """The host as shown in messages: any user:password in the URL is left out."""
+    parts = urlsplit(host if "://" in host else f"http://{host}")
+    if not parts.username and not parts.password:
+        return host
+    netloc = parts.hostname or ""
+    if parts.port:
+        netloc += f":{parts.port}"
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+def _seconds(nanoseconds: int | None) -> float | None:
+    return None if nanoseconds is None else nanoseconds / 1e9
+
+
+# --- cleanup -------------------------------------------------------------------------------------------------------
+
+_FENCED_BLOCK = re.compile(r"^[ \t]*(```|~~~)([^\n]*)\n(.*?)^[ \t]*\1[ \t]*$\n?", re.M | re.S)
+_PROSE_FENCE_TAGS = {"", "text", "txt", "plaintext", "plain", "markdown", "md"}
+_FENCE_LINE = re.compile(r"^[ \t]*(```|~~~).*$", re.M)
+_TAG = re.compile(r"</?[A-Za-z][\w:-]*(\s[^<>]*)?/?>")
+_HEADING = re.compile(r"^\s{0,3}#{1,6}(\s|$)")
+_RULE = re.compile(r"^\s*([-*_=])(\s*\1){2,}\s*$")
+_TITLE_LINE = re.compile(r"^\s*(?i:title|subtitle)\s*:")
+_BOLD_HEADING = re.compile(r"^\s*(\*\*|__)[^*_\n]{0,80}[^*_\n.!?]\1\s*:?\s*$")  # "**Part 1: Cells**" alone on a line
+_WHOLE_ASIDE = re.compile(r"^\s*[*_]*\s*(\([^()]*\)|\[[^\[\]]*\])\s*[*_]*\s*$")
+_LIST_MARKER = re.compile(r"^\s*(?:[-*+•·‣▪]|\d{1,3}[.)]|[a-z][.)](?=\s))\s+")
+_QUOTE_MARKER = re.compile(r"^\s*>+\s?")
+_SPEAKER_LABEL = re.compile(
+    r"^\s*(?i:speaker|lecturer|narrator|professor|prof\.|presenter|host|instructor|teacher|dr\.)"
+    r"(?:\s*\d+|(?:\s+[A-Z][\w.-]*){1,3}|\s*\([^)\n]*\))?\s*:\s*"
+)
+_STAGE_WORDS = (
+    r"(?:pause[sd]?|pausing|beat|laugh(?:s|ter|ing)?|chuckl(?:e|es|ing)|smil(?:e|es|ing)|grin(?:s|ning)?|sigh(?:s|ing)?"
+    r"|applause|applau\w*|clears? (?:his |her |their |my )?throat|cough(?:s|ing)?|nod(?:s|ding)?|gestur(?:e|es|ing)"
+    r"|point(?:s|ing)|look(?:s|ing)|turn(?:s|ing)|walk(?:s|ing)|hold(?:s|ing)|writ(?:es|ing)|draw(?:s|ing)"
+    r"|click(?:s|ing)|show(?:s|ing)|slide|music|sound|silence|sfx|cue|transition|stage direction)"
+)
+_STAGE_PARENS = re.compile(rf"\(\s*(?i:{_STAGE_WORDS})\b[^()\n]{{0,80}}\)")
+_STAGE_STARS = re.compile(rf"(?<![*\w])\*\s*(?i:{_STAGE_WORDS})\b[^*\n]{{0,80}}\*(?![*\w])")
+_BRACKETS = re.compile(r"\[[^\[\]\n]*\]")
+_STRONG = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
+_EMPHASIS = re.compile(r"(?<![\w*])([*_])(?=\S)(.+?)(?<=\S)\1(?![\w*])")
+_PREAMBLE = re.compile(
+    r"^(?i:(?:sure|certainly|of course|absolutely|okay|ok|great|alright|all right)\b.*:"
+    r"|(?:sure|certainly|of course|absolutely|okay|ok|great|alright|all right)[!.,]?"
+    r"|(?:here['’]s|here is|here are|below is|the following is|what follows is)\b.*:)$"
+)
+_POSTAMBLE = re.compile(
+    r"^(?i:let me know\b|feel free to\b|i hope (?:this|that) (?:helps|works|meets|is what)|would you like (?:me|any)"
+    r"|is there anything\b|do you want me\b|if you(?:['’]d| would) like me\b|note:|word count\b"
+    r"|(?:the )?end of (?:the )?(?:lecture|script|transcript)\b)"
+)
+
+
+def spoken_text(answer: str) -> str:
+    """Keep only what a lecturer would say: strip markdown, list markers, stage directions, labels and chatter.
+
+    Models add these despite the system prompt, and a TTS engine would read '#', 'asterisk' or '[pause]' aloud. The
+    words of list items and emphasised phrases are kept; headings, titles and asides are dropped.
+    """
+    text = answer.replace("\r\n", "\n").replace("\r", "\n")
+    text = _unfence(text)
+    text = _TAG.sub(" ", text)
+    lines = [_clean_line(line) for line in text.split("\n") if _is_spoken_line(line)]
+    paragraphs = _paragraphs(lines)
+    while paragraphs and _PREAMBLE.match(paragraphs[0][0]):
+        paragraphs[0].pop(0)
+        paragraphs = [p for p in paragraphs if p]
+    while paragraphs and _POSTAMBLE.match(paragraphs[-1][0]):
+        paragraphs.pop()
+    return "\n\n".join("\n".join(p) for p in paragraphs)
+
+
+def trim_unfinished(text: str) -> str:
+    """Cut an answer stopped by the token limit back to its last complete sentence (none found: keep it all)."""
+    ends = list(re.finditer(r"[.!?][\"'”’»)]*(?=\s|$)|[。！？][」』”’)]*", text))
+    return text[: ends[-1].end()] if ends else text
+
+
+def _unfence(text: str) -> str:
+    """Unwrap fenced blocks of prose (models wrap whole lectures in them); drop blocks tagged as program code."""
+
+    def keep_prose(block: re.Match[str]) -> str:
+        tag = block.group(2).strip().lower()
+        return block.group(3) if tag in _PROSE_FENCE_TAGS else "\n"
+
+    return _FENCE_LINE.sub("", _FENCED_BLOCK.sub(keep_prose, text))
+
+
+def _is_spoken_line(line: str) -> bool:
+    """Headings, rules, title lines and lines that are one whole aside are never spoken."""
+    stripped = line.strip().strip("*_").strip()
+    if _HEADING.match(line) or _RULE.match(line) or _BOLD_HEADING.match(line) or _TITLE_LINE.match(stripped):
+        return False
+    return not _WHOLE_ASIDE.match(line)
+
+
+def _clean_line(line: str) -> str:
+    """Remove markers from one line, keeping its words."""
+    line = _QUOTE_MARKER.sub("", line)
+    line = _LIST_MARKER.sub("", line)
+    line = _STAGE_STARS.sub(" ", line)
+    line = _BRACKETS.sub(" ", line)
+    line = _STAGE_PARENS.sub(" ", line)
+    line = _STRONG.sub(r"\2", line)
+    line = _EMPHASIS.sub(r"\2", line)
+    line = line.replace("**", "").replace("`", "")
+    line = _SPEAKER_LABEL.sub("", line)
+    line = re.sub(r"[ \t]+", " ", line)
+    line = re.sub(r" ([,.;:!?])", r"\1", line)
+    return line.strip()
+
+
+def _paragraphs(lines: list[str]) -> list[list[str]]:
+    """Group lines into paragraphs at blank lines, so any number of blank lines becomes one."""
+    paragraphs: list[list[str]] = [[]]
+    for line in lines:
+        if line:
+            paragraphs[-1].append(line)
+        elif paragraphs[-1]:
+            paragraphs.append([])
+    return [p for p in paragraphs if p]

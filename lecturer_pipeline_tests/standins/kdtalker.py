@@ -1,0 +1,264 @@
+"""A real Gradio app standing in for KDTalker, so the client is tested against the protocol it meets in deployment.
+
+It exposes ``/gradio_infer(source_image: filepath, driven_audio: filepath) -> video`` like KDTalker's app, checks
+its inputs as KDTalker would (a WAV, an image that opens), and renders a real 512×512, 25 fps H.264 + AAC mp4 with
+ffmpeg: the face cropped to a square with a gentle zoom and a "mouth" (a small waveform) that follows the voice,
+exactly as long as the speech. Only the picture is fake; uploads, the queue, errors and downloads are Gradio's own.
+
+Tests steer it with ``fail_next`` (app errors, crashes, delays), ``latency_per_second`` (GPU cost per second of
+speech), ``queue_full()`` (Gradio's real 503 "queue is full" answer) and read its counters to prove that no work
+was spent twice. ``dict_result=True`` answers in the Gradio 4/5 wire shape ``{"video": …, "subtitles": None}``,
+which Gradio 6's own ``gr.Video`` no longer produces.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import socket
+import tempfile
+import threading
+import uuid
+import wave
+from collections import deque
+from collections.abc import Iterator
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # gradio reads these on import; no internet here
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+
+import ffmpeg
+import gradio as gr
+from gradio.data_classes import FileData, GradioModel
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+SIZE = 512  # KDTalker's output frame, square
+FPS = 25  # KDTalker's output frame rate
+API_NAME = "/gradio_infer"
+_ZOOM = f"1+0.02*(1-cos(2*PI*on/({FPS}*4)))"  # a 2 % zoom breathing every 4 s
+_MOUTH = (96, 28)  # size of the waveform "mouth" drawn over the lower face
+_QUIET = ("-nostdin", "-hide_banner", "-loglevel", "error")
+
+
+class _Gradio5VideoData(GradioModel):
+    """The Gradio 4/5 wire model of a video output: the file plus optional subtitles."""
+
+    video: FileData
+    subtitles: FileData | None = None
+
+
+def _gradio5_video() -> gr.Video:
+    """A ``gr.Video`` output that answers like Gradio 4/5 servers do, so the client's dict branch meets real wire
+    data. Overridden on the instance: subclassing a component makes Gradio write a ``.pyi`` beside this file."""
+    video = gr.Video()
+    plain = video.postprocess
+
+    def postprocess(value: str | Path | None) -> _Gradio5VideoData | None:
+        data = plain(value)
+        return None if data is None else _Gradio5VideoData(video=data, subtitles=None)
+
+    video.data_model = _Gradio5VideoData  # type: ignore[assignment]
+    video.postprocess = postprocess  # type: ignore[method-assign]
+    return video
+
+
+def free_port() -> int:
+    """A port nobody listens on now; Gradio binds it a moment later (a tiny race, harmless in tests)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wav_seconds(path: str) -> float:
+    """The WAV's length; KDTalker reads WAV only, so anything else is the caller's mistake (an app error)."""
+    try:
+        with wave.open(path, "rb") as wav:
+            return wav.getnframes() / float(wav.getframerate())
+    except (wave.Error, EOFError) as exc:
+        raise gr.Error(f"driven_audio must be a WAV file (16 kHz mono): {exc}", print_exception=False) from exc
+
+
+def _square_face(source: str, dst: Path) -> None:
+    """Crop the portrait to a centred 512×512 square, as KDTalker's face crop does (minus the face detector)."""
+    try:
+        with Image.open(source) as image:
+            face = ImageOps.fit(image.convert("RGB"), (SIZE, SIZE), method=Image.Resampling.LANCZOS)
+    except (UnidentifiedImageError, OSError) as exc:
+        raise gr.Error(f"source_image could not be opened as an image: {exc}", print_exception=False) from exc
+    face.save(dst, format="PNG")
+
+
+def _render(face_png: Path, wav: str, seconds: float, dst: Path) -> None:
+    """Encode the face (zooming gently, mouth following the voice) with the speech, cut at the speech's length."""
+    picture = (
+        ffmpeg.input(str(face_png), loop=1, framerate=FPS)
+        .filter("scale", 2 * SIZE, 2 * SIZE)  # oversampled so zoompan's rounding does not jitter
+        .filter("zoompan", z=_ZOOM, x="iw/2-(iw/zoom/2)", y="ih/2-(ih/zoom/2)", d=1, s=f"{SIZE}x{SIZE}", fps=FPS)
+    )
+    speech = ffmpeg.input(wav)
+    mouth = speech.audio.filter("showwaves", s=f"{_MOUTH[0]}x{_MOUTH[1]}", mode="cline", rate=FPS, colors="0x803030")
+    video = ffmpeg.overlay(picture, mouth, x=(SIZE - _MOUTH[0]) // 2, y=int(SIZE * 0.68)).filter("format", "yuv420p")
+    out = ffmpeg.output(
+        video,
+        speech.audio,
+        str(dst),
+        format="mp4",
+        t=f"{seconds:.3f}",
+        vcodec="libx264",
+        preset="ultrafast",
+        pix_fmt="yuv420p",
+        r=FPS,
+        acodec="aac",
+        ar=16000,
+        ac=1,
+        movflags="+faststart",
+    )
+    out.global_args(*_QUIET).overwrite_output().run(capture_stdout=True, capture_stderr=True)
+
+
+class KDTalkerStandIn:
+    """KDTalker's Gradio API on 127.0.0.1, rendering real mp4s, with counters and switchable failures."""
+
+    def __init__(
+        self,
+        *,
+        latency_per_second: float = 0.0,
+        dict_result: bool = False,
+        max_queue: int | None = None,
+        port: int | None = None,
+    ) -> None:
+        """``port`` pins the port (to restart "the same server"); by default a free one is picked at each start."""
+        self.port = port
+        self.latency_per_second = latency_per_second
+        self.dict_result = dict_result
+        self.max_queue = max_queue
+        self.calls = 0
+        self.renders = 0
+        self.seconds_rendered = 0.0
+        self._lock = threading.Lock()
+        self._behaviours: deque[tuple[Any, ...]] = deque()
+        self._stopping = threading.Event()
+        self._workdir: tempfile.TemporaryDirectory[str] | None = None
+        self._demo: gr.Blocks | None = None
+        self.url = f"http://127.0.0.1:{port}/" if port else ""  # known before start when the port is pinned
+
+    # -- lifecycle ---------------------------------------------------------------------------------------------
+
+    def start(self) -> KDTalkerStandIn:
+        """Build and launch the app in this process (its server runs on Gradio's own thread)."""
+        logging.getLogger("httpx").setLevel(logging.WARNING)  # one INFO line per request otherwise
+        self._stopping.clear()
+        self._workdir = tempfile.TemporaryDirectory(prefix="kdtalker-standin-")
+        self._demo = self._build()
+        # One render at a time, like one GPU; the queue bound (if any) is Gradio's own.
+        self._demo.queue(max_size=self.max_queue, default_concurrency_limit=1)
+        port = self.port or free_port()
+        self._demo.launch(
+            server_name="127.0.0.1",
+            server_port=port,
+            prevent_thread_lock=True,
+            share=False,
+            quiet=True,
+            show_error=False,  # Gradio's default: a crash reaches clients without its message
+            ssr_mode=False,  # no Node server
+            allowed_paths=[self._workdir.name],
+        )
+        self.url = f"http://127.0.0.1:{port}/"
+        return self
+
+    def stop(self) -> None:
+        """Close the server (frees the port) and delete rendered files; sleeping delays wake up and end."""
+        self._stopping.set()
+        if self._demo is not None:
+            self._demo.close(verbose=False)
+            self._demo = None
+        if self._workdir is not None:
+            self._workdir.cleanup()
+            self._workdir = None
+
+    def __enter__(self) -> KDTalkerStandIn:
+        return self.start()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None):
+        self.stop()
+
+    # -- switches ----------------------------------------------------------------------------------------------
+
+    def fail_next(self, *behaviours: tuple[Any, ...]) -> None:
+        """Queue behaviours for the next calls, one per call: ``("error", message)`` raises ``gr.Error`` (the app
+        refusing its input), ``("crash",)`` raises a plain exception (Gradio hides its message), ``("delay", s)``
+        sleeps ``s`` seconds and then renders normally."""
+        for behaviour in behaviours:
+            if behaviour[0] not in {"error", "crash", "delay"}:
+                raise ValueError(f"unknown behaviour {behaviour!r}")
+        with self._lock:
+            self._behaviours.extend(behaviours)
+
+    @contextlib.contextmanager
+    def queue_full(self) -> Iterator[None]:
+        """While inside, Gradio's queue refuses every new call with its real 503 "queue is full" answer.
+
+        Filling a real queue would need calls parked on the GPU; setting the bound to zero reaches the same code
+        path in Gradio (``Queue.push``) deterministically.
+        """
+        if self._demo is None:
+            raise RuntimeError("the stand-in is not running")
+        queue = self._demo._queue
+        saved, queue.max_size = queue.max_size, 0
+        try:
+            yield
+        finally:
+            queue.max_size = saved
+
+    # -- the app -----------------------------------------------------------------------------------------------
+
+    def _build(self) -> gr.Blocks:
+        with gr.Blocks(analytics_enabled=False, title="KDTalker stand-in", delete_cache=(3600, 3600)) as demo:
+            source_image = gr.Image(type="filepath", label="source_image")
+            driven_audio = gr.Audio(type="filepath", label="driven_audio")
+            output = _gradio5_video() if self.dict_result else gr.Video()
+            gr.Button("Generate").click(
+                self.gradio_infer, inputs=[source_image, driven_audio], outputs=output, api_name=API_NAME.lstrip("/")
+            )
+        return demo
+
+    def gradio_infer(self, source_image: str | None, driven_audio: str | None) -> str:
+        """KDTalker's endpoint: check the inputs, apply a queued behaviour, render, count."""
+        with self._lock:
+            self.calls += 1
+            behaviour = self._behaviours.popleft() if self._behaviours else None
+        if not source_image or not driven_audio:
+            raise gr.Error("both source_image and driven_audio are required", print_exception=False)
+        self._misbehave(behaviour)
+        seconds = _wav_seconds(driven_audio)
+        assert self._workdir is not None
+        call_dir = Path(self._workdir.name) / uuid.uuid4().hex
+        call_dir.mkdir()
+        _square_face(source_image, call_dir / "face.png")
+        self._sleep(seconds * self.latency_per_second)
+        dst = call_dir / "result.mp4"
+        _render(call_dir / "face.png", driven_audio, seconds, dst)
+        with self._lock:
+            self.renders += 1
+            self.seconds_rendered += seconds
+        return str(dst)
+
+    def _misbehave(self, behaviour: tuple[Any, ...] | None) -> None:
+        if behaviour is None:
+            return
+        kind = behaviour[0]
+        if kind == "error":
+            raise gr.Error(str(behaviour[1]), print_exception=False)
+        if kind == "crash":
+            raise RuntimeError("stand-in crash: the renderer fell over")
+        if kind == "delay":
+            self._sleep(float(behaviour[1]))
+
+    def _sleep(self, seconds: float) -> None:
+        """Sleep, but wake at once when the stand-in stops so closing never waits on a pretend GPU."""
+        if seconds > 0:
+            self._stopping.wait(seconds)

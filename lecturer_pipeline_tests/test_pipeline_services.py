@@ -1,0 +1,159 @@
+"""The whole graph through the real service clients, against stand-ins speaking each service's protocol:
+Ollama drafts the script from a prompt, Zyphra clones the voice, KDTalker animates the portrait — on S3 +
+PostgreSQL, with a transient failure injected into every service and call counts proving no work was re-spent."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from lecturer_pipeline.definitions import build_definitions
+from lecturer_pipeline.manifest import LectureManifest
+from lecturer_pipeline.settings import Settings
+from lecturer_pipeline.storage.layout import speech_key
+from lecturer_pipeline.uploads import submit_lecture, submit_speaker_files
+from lecturer_pipeline_tests.pipeline_helpers import assert_playable_lecture_video, materialization_metadata, run
+from lecturer_pipeline_tests.standins.kdtalker import KDTalkerStandIn
+from lecturer_pipeline_tests.standins.ollama import OllamaStandIn
+from lecturer_pipeline_tests.standins.zyphra import ZyphraStandIn
+
+
+@pytest.fixture(scope="module")
+def zyphra():
+    with ZyphraStandIn() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def ollama():
+    with OllamaStandIn() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def kdtalker():
+    with KDTalkerStandIn() as server:
+        yield server
+
+
+@pytest.fixture
+def instance():
+    with dg.instance_for_test() as instance:
+        yield instance
+
+
+def _settings(home: Path, zyphra, ollama, kdtalker, **extra) -> Settings:
+    return Settings(
+        lecturer_home=home,
+        zyphra_api_key=zyphra.api_key,
+        zyphra_base_url=zyphra.base_url,
+        kdtalker_url=kdtalker.url,
+        ollama_host=ollama.host,
+        lecturer_segment_seconds=20.0,
+        **extra,
+    )
+
+
+def test_prompt_to_video_through_every_service_with_retries(
+    tmp_path, sample_media, s3_server, s3_bucket, pg_url, instance, zyphra, ollama, kdtalker
+):
+    settings = _settings(
+        tmp_path / "home",
+        zyphra,
+        ollama,
+        kdtalker,
+        lecturer_s3_endpoint_url=s3_server.endpoint_url,
+        lecturer_s3_bucket=s3_bucket,
+        aws_access_key_id=s3_server.access_key,
+        aws_secret_access_key=s3_server.secret_key,
+        lecturer_database_url=pg_url,
+    )
+    defs = build_definitions(settings)
+    store = defs.resources["objects"].get_store()
+    submit_speaker_files(store, "ada", voice=sample_media["voice"], portrait=sample_media["portrait"])
+    manifest = LectureManifest(
+        speaker="ada", prompt="the birth of set theory", target_minutes=0.5, audience="first-years"
+    )
+    lecture_id, _ = submit_lecture(store, "math100", "sets", manifest)
+
+    zyphra_before, ollama_before, kd_before = zyphra.calls, ollama.calls, kdtalker.calls
+    chars_before = zyphra.chars_served
+    ollama.fail_next(("status", 500))
+    zyphra.fail_next(("html", 524), ("status", 429, 1))
+    kdtalker.fail_next(("delay", 0), ("crash",))
+
+    outcome = run(defs, instance, lecture_id)
+    assert outcome.success, outcome.error
+
+    # Script: drafted once after one failed call, spoken words only, provenance recorded.
+    assert ollama.calls - ollama_before == 2
+    script_meta = materialization_metadata(instance, outcome.run_id, "lecture_script")
+    assert script_meta["source"] == "prompt" and script_meta["model"] == "llama3:8b"
+    assert script_meta["eval_count"] > 0
+
+    # Speech: each chunk requested once successfully; the two failed calls are the only extra ones.
+    speech_meta = materialization_metadata(instance, outcome.run_id, "speech")
+    assert speech_meta["engine"] == "zyphra" and speech_meta["cloned"] is True
+    assert zyphra.calls - zyphra_before == speech_meta["requests"] + 2
+    assert speech_meta["tts_chars_sent"] == zyphra.chars_served - chars_before
+
+    # Video: KDTalker rendered every segment once, plus the one crashed call.
+    video_meta = materialization_metadata(instance, outcome.run_id, "video")
+    assert video_meta["engine"] == "kdtalker" and video_meta["licence"] == "CC BY-NC 4.0"
+    assert video_meta["lip_sync"] is True
+    assert kdtalker.calls - kd_before == video_meta["segments"] + 1
+
+    mp4, wav = tmp_path / "video.mp4", tmp_path / "speech.wav"
+    with urllib.request.urlopen(outcome.video, timeout=30) as response:
+        mp4.write_bytes(response.read())
+    store.get_file(speech_key(lecture_id), wav)
+    assert_playable_lecture_video(mp4, wav)
+
+    # A second run spends nothing on any service.
+    counts = (zyphra.calls, ollama.calls, kdtalker.calls)
+    again = run(defs, instance, lecture_id)
+    assert again.success, again.error
+    assert (zyphra.calls, ollama.calls, kdtalker.calls) == counts
+
+
+def test_commercial_deployment_refuses_kdtalker(tmp_path, sample_media, instance, zyphra, ollama, kdtalker):
+    defs = build_definitions(_settings(tmp_path / "home", zyphra, ollama, kdtalker, lecturer_commercial=True))
+    store = defs.resources["objects"].get_store()
+    submit_speaker_files(store, "ada", voice=sample_media["voice"], portrait=sample_media["portrait"])
+    lecture_id, _ = submit_lecture(store, "biz", "pitch", LectureManifest(speaker="ada", script="Buy our course."))
+    before = kdtalker.calls
+    outcome = run(defs, instance, lecture_id)
+    assert not outcome.success
+    assert "CC BY-NC 4.0" in outcome.error and "LECTURER_COMMERCIAL" in outcome.error and lecture_id in outcome.error
+    assert kdtalker.calls == before, "KDTalker must not even be called"
+    row = defs.resources["catalog"].get_catalog().get_lecture(lecture_id)
+    assert row["status"] == "FAILED" and row["stage"] == "video"
+
+
+def test_a_prompt_without_ollama_says_how_to_configure_it(tmp_path, sample_media, instance) -> None:
+    defs = build_definitions(Settings(lecturer_home=tmp_path / "home"))
+    store = defs.resources["objects"].get_store()
+    lecture_id, key = submit_lecture(store, "cs101", "drafted", LectureManifest(speaker="ada", prompt="sets"))
+    outcome = run(defs, instance, lecture_id)
+    assert not outcome.success
+    assert "OLLAMA_HOST" in outcome.error and key in outcome.error and lecture_id in outcome.error
+
+
+def test_permanent_service_errors_fail_at_once(tmp_path, sample_media, instance, zyphra, ollama, kdtalker):
+    """A wrong API key is not retried: exactly one call, and the message says which variable to fix."""
+    settings = _settings(tmp_path / "home", zyphra, ollama, kdtalker).model_copy(update={"zyphra_api_key": "wrong-key"})
+    defs = build_definitions(settings)
+    store = defs.resources["objects"].get_store()
+    submit_speaker_files(store, "ada", voice=sample_media["voice"], portrait=sample_media["portrait"])
+    lecture_id, _ = submit_lecture(store, "cs101", "keyless", LectureManifest(speaker="ada", script="One sentence."))
+    before = zyphra.calls
+    outcome = run(defs, instance, lecture_id)
+    assert not outcome.success
+    assert zyphra.calls - before == 1
+    assert "ZYPHRA_API_KEY" in outcome.error and "wrong-key" not in outcome.error
+    events = json.dumps([str(r.event_log_entry) for r in instance.get_records_for_run(outcome.run_id).records])
+    assert "wrong-key" not in events
