@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
+import sys
 import wave
 from pathlib import Path
 
@@ -85,3 +87,12 @@ def local_settings(home: Path) -> Settings:
 
 def definitions(settings: Settings) -> dg.Definitions:
     return build_definitions(settings)
+
+
+def run_cli(home: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run ``lecturer-pipeline`` as a user would, in a clean environment plus ``env``."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("LECTURER_", "DAGSTER_HOME"))}
+    clean.update(env or {}, LECTURER_HOME=str(home))
+    return subprocess.run(
+        [sys.executable, "-m", "lecturer_pipeline.cli", *args], env=clean, capture_output=True, text=True, timeout=300
+    )

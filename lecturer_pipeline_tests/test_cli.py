@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
-from lecturer_pipeline_tests.pipeline_helpers import SCRIPT, assert_playable_lecture_video
+from lecturer_pipeline_tests.pipeline_helpers import SCRIPT, assert_playable_lecture_video, run_cli
 
 
 def _cli(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("LECTURER_", "DAGSTER_HOME"))}
-    env["LECTURER_HOME"] = str(home)
-    return subprocess.run(
-        [sys.executable, "-m", "lecturer_pipeline.cli", *args], env=env, capture_output=True, text=True, timeout=300
-    )
+    return run_cli(home, *args)
 
 
 def test_demo_prints_the_path_of_a_playable_video(tmp_path: Path) -> None:

@@ -16,7 +16,12 @@ from lecturer_pipeline.manifest import LectureManifest
 from lecturer_pipeline.settings import Settings
 from lecturer_pipeline.storage.layout import speech_key
 from lecturer_pipeline.uploads import submit_lecture, submit_speaker_files
-from lecturer_pipeline_tests.pipeline_helpers import assert_playable_lecture_video, materialization_metadata, run
+from lecturer_pipeline_tests.pipeline_helpers import (
+    assert_playable_lecture_video,
+    materialization_metadata,
+    run,
+    run_cli,
+)
 from lecturer_pipeline_tests.standins.kdtalker import KDTalkerStandIn
 from lecturer_pipeline_tests.standins.ollama import OllamaStandIn
 from lecturer_pipeline_tests.standins.zyphra import ZyphraStandIn
@@ -157,3 +162,41 @@ def test_permanent_service_errors_fail_at_once(tmp_path, sample_media, instance,
     assert "ZYPHRA_API_KEY" in outcome.error and "wrong-key" not in outcome.error
     events = json.dumps([str(r.event_log_entry) for r in instance.get_records_for_run(outcome.run_id).records])
     assert "wrong-key" not in events
+
+
+def test_cli_materialize_turns_a_prompt_into_a_video(tmp_path, sample_media, zyphra, ollama, kdtalker) -> None:
+    """The issue's promise as a user runs it: the environment points at the services, the CLI does the rest."""
+    env = {
+        "ZYPHRA_API_KEY": zyphra.api_key,
+        "ZYPHRA_BASE_URL": zyphra.base_url,
+        "KDTALKER_URL": kdtalker.url,
+        "OLLAMA_HOST": ollama.host,
+    }
+    home = tmp_path / "home"
+    submitted = run_cli(
+        home,
+        "submit",
+        "--course",
+        "hist",
+        "--lecture",
+        "rome",
+        "--prompt",
+        "the founding of Rome",
+        "--speaker",
+        "ada",
+        "--voice",
+        str(sample_media["voice"]),
+        "--portrait",
+        str(sample_media["portrait"]),
+        env=env,
+    )
+    assert submitted.returncode == 0, submitted.stderr
+    calls = (zyphra.calls, ollama.calls, kdtalker.calls)
+    made = run_cli(home, "materialize", "hist--rome", env=env)
+    assert made.returncode == 0, made.stderr[-3000:]
+    assert made.stdout.splitlines()[0] == "lecture: hist--rome"
+    mp4 = Path(made.stdout.splitlines()[-1].removeprefix("video: "))
+    assert_playable_lecture_video(mp4, home / "objects/generated/audio/hist--rome/speech.wav")
+    assert all(
+        after > before for after, before in zip((zyphra.calls, ollama.calls, kdtalker.calls), calls, strict=True)
+    )
