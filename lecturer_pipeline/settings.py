@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     lecturer_signed_url_seconds: int = 7 * 24 * 3600
     lecturer_voice_retention_days: int = 30
     lecturer_stale_days: int = 7
+    lecturer_sensor_interval_seconds: int = 30
+    lecturer_dagster_url: str = "http://127.0.0.1:3000"
+    lecturer_pool_limits: str = "zyphra=2,kdtalker=1,ollama=1"
     lecturer_commercial: bool = False
     lecturer_master_keys: str | None = None
     # Remote model services: each is switched on by its variable; unset means the local engine.

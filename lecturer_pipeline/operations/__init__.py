@@ -1,0 +1,1 @@
+"""Operations around the pipeline: intake of uploads, pruning and retention, backfills."""
