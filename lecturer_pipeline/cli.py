@@ -109,6 +109,51 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return cmd_materialize(argparse.Namespace(lecture_id=lecture_id, verbose=args.verbose))
 
 
+def cmd_backfill(args: argparse.Namespace) -> int:
+    from lecturer_pipeline.ids import normalise_name
+    from lecturer_pipeline.operations.backfill import DagsterGraphQL, launch_course_backfill
+    from lecturer_pipeline.storage.catalog import Catalog, Status
+
+    settings = _settings()
+    course = normalise_name(args.course, what="course name")
+    only = None
+    if args.from_failure:
+        catalog = Catalog(settings.database_url)
+        only = {row["id"] for row in catalog.list_lectures(course) if row["status"] == Status.FAILED.value}
+    backfill_id, partitions = launch_course_backfill(DagsterGraphQL(settings.lecturer_dagster_url), course, only=only)
+    for lecture_id in partitions:
+        print(f"lecture: {lecture_id}")
+    print(f"backfill: {backfill_id}")
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from lecturer_pipeline.ids import normalise_name
+    from lecturer_pipeline.storage.catalog import Catalog
+
+    settings = _settings()
+    course = normalise_name(args.course, what="course name") if args.course else None
+    rows = Catalog(settings.database_url).list_lectures(course)
+    print(f"{'lecture':<32} {'status':<10} {'stage':<18} video / error")
+    for row in rows:
+        detail = row["video_url"] if row["status"] == "COMPLETED" else (row["error"] or "")
+        print(f"{row['id']:<32} {row['status']:<10} {row['stage'] or '-':<18} {detail}")
+    if not rows:
+        print("(no lectures)", file=sys.stderr)
+    return 0
+
+
+def cmd_pools(args: argparse.Namespace) -> int:
+    from lecturer_pipeline.instance import get_instance, parse_pool_limits
+
+    settings = _settings()
+    instance = get_instance(settings.lecturer_home)
+    for pool, limit in parse_pool_limits(settings.lecturer_pool_limits).items():
+        instance.event_log_storage.set_concurrency_slots(pool, limit)
+        print(f"pool {pool}: {limit}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lecturer-pipeline", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -133,6 +178,18 @@ def build_parser() -> argparse.ArgumentParser:
     submit.add_argument("--voice", metavar="FILE", help="10–30 s reference recording of the speaker")
     submit.add_argument("--portrait", metavar="FILE", help="the speaker's portrait (PNG or JPEG)")
     submit.set_defaults(func=cmd_submit)
+
+    backfill = commands.add_parser("backfill", help="launch a Dagster backfill of a course through the webserver")
+    backfill.add_argument("--course", required=True)
+    backfill.add_argument("--from-failure", action="store_true", help="only the course's FAILED lectures")
+    backfill.set_defaults(func=cmd_backfill)
+
+    status = commands.add_parser("status", help="list lectures with status, stage, error and video URL")
+    status.add_argument("--course")
+    status.set_defaults(func=cmd_status)
+
+    pools = commands.add_parser("pools", help="set the concurrency pool limits (LECTURER_POOL_LIMITS) on the instance")
+    pools.set_defaults(func=cmd_pools)
     return parser
 
 

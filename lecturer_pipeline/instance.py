@@ -7,6 +7,8 @@ from pathlib import Path
 
 import dagster as dg
 
+from lecturer_pipeline.errors import InputError
+
 # The embedded default: SQLite storage under DAGSTER_HOME (Dagster's own default), telemetry off.
 EMBEDDED_DAGSTER_YAML = "telemetry:\n  enabled: false\n"
 
@@ -26,3 +28,14 @@ def ensure_dagster_home(lecturer_home: Path) -> Path:
 def get_instance(lecturer_home: Path) -> dg.DagsterInstance:
     ensure_dagster_home(lecturer_home)
     return dg.DagsterInstance.get()
+
+
+def parse_pool_limits(value: str) -> dict[str, int]:
+    """``LECTURER_POOL_LIMITS`` (``zyphra=2,kdtalker=1,ollama=1``) as a dict; a malformed entry is an error."""
+    limits: dict[str, int] = {}
+    for item in filter(None, (part.strip() for part in value.split(","))):
+        pool, sep, number = item.partition("=")
+        if not sep or not number.strip().isdigit():
+            raise InputError(f"LECTURER_POOL_LIMITS entry {item!r} is not <pool>=<limit>")
+        limits[pool.strip()] = int(number)
+    return limits

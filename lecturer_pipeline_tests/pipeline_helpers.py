@@ -55,6 +55,17 @@ def materialization_metadata(instance: dg.DagsterInstance, run_id: str, asset: s
     raise AssertionError(f"no materialisation of {asset} in run {run_id}")
 
 
+def check_evaluations(instance: dg.DagsterInstance, run_id: str) -> dict[str, bool]:
+    """Asset check name -> passed, for the checks evaluated in a run."""
+    found = {}
+    for record in instance.get_records_for_run(run_id).records:
+        event = record.event_log_entry.dagster_event
+        if event and event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
+            evaluation = event.event_specific_data
+            found[evaluation.check_name] = evaluation.passed
+    return found
+
+
 def ffprobe(path: Path) -> dict:
     out = subprocess.run(
         ["ffprobe", "-v", "error", "-show_format", "-show_streams", "-of", "json", str(path)],

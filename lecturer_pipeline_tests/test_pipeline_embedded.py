@@ -11,6 +11,7 @@ import pytest
 from lecturer_pipeline.storage.layout import reference_voice_key, speech_key, video_key
 from lecturer_pipeline_tests.pipeline_helpers import (
     assert_playable_lecture_video,
+    check_evaluations,
     definitions,
     local_settings,
     materialization_metadata,
@@ -45,6 +46,12 @@ def test_lecture_end_to_end_then_rerun_reuses_everything(tmp_path: Path, sample_
     assert speech_meta["tts_chars_sent"] > 0 and speech_meta["reused"] is False
     video_meta = materialization_metadata(instance, first.run_id, "video")
     assert video_meta["engine"] == "ffmpeg-preview" and video_meta["lip_sync"] is False
+    assert "data:image/jpeg;base64," in video_meta["preview"] and mp4.as_uri() in video_meta["preview"]
+    assert check_evaluations(instance, first.run_id) == {
+        "speech_duration_plausible": True,
+        "video_matches_speech": True,
+        "video_is_h264_aac": True,
+    }
 
     # The plaintext upload is gone; only the sealed copy remains.
     assert not list(store.list("uploads/voice/"))

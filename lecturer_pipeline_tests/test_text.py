@@ -85,3 +85,19 @@ def test_a_sentence_longer_than_a_chunk_is_cut_at_a_comma_or_space() -> None:
     chunks = chunk_script(sentence, max_chars=120)
     assert len(chunks) > 1 and all(len(c) <= 120 for c in chunks)
     assert " ".join(chunks).replace(" ", "") == sentence.replace(" ", "")
+
+
+def test_speech_check_flags_implausible_durations() -> None:
+    from lecturer_pipeline.model import Artefact
+    from lecturer_pipeline.stages.checks import speech_duration_plausible, video_is_h264_aac, video_matches_speech
+
+    speech = Artefact(kind="speech", key="k", sha256="s", bytes=1, input_hash="h", duration=60.0)
+    assert speech_duration_plausible(speech, 150).passed
+    assert not speech_duration_plausible(speech, 20).passed  # far too slow: silence or a truncated script
+    assert not speech_duration_plausible(speech, 600).passed  # far too fast: text missing from the audio
+    video = Artefact(
+        kind="video", key="v", sha256="s", bytes=1, input_hash="h", duration=60.08, details={"codecs": "h264 + aac"}
+    )
+    assert video_matches_speech(video, speech).passed and video_is_h264_aac(video).passed
+    late = Artefact(**{**video.__dict__, "duration": 60.3, "details": {"codecs": "h264 + -"}})
+    assert not video_matches_speech(late, speech).passed and not video_is_h264_aac(late).passed

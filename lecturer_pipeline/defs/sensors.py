@@ -9,10 +9,9 @@ import dagster as dg
 from lecturer_pipeline.defs.jobs import lecture_job
 from lecturer_pipeline.defs.partitions import lectures_partitions
 from lecturer_pipeline.defs.resources import CatalogResource, ObjectStoreResource
+from lecturer_pipeline.operations.backfill import COURSE_TAG
 from lecturer_pipeline.operations.intake import scan_uploads
 from lecturer_pipeline.storage.catalog import Status
-
-COURSE_TAG = "lecturer/course"
 
 
 def build_upload_sensor(interval_seconds: int = 30) -> dg.SensorDefinition:

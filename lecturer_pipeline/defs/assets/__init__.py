@@ -1,9 +1,13 @@
 """The lecture assets, one module per stage; every asset is partitioned by lecture."""
 
+import base64
+
 import dagster as dg
 
 from lecturer_pipeline.defs.tracking import SERVICE_RETRIES
 from lecturer_pipeline.model import Artefact
+from lecturer_pipeline.stages.checks import CheckOutcome
+from lecturer_pipeline.storage.objects import ObjectStore
 
 # Transient service and storage failures: 3 retries, exponential back-off with jitter (DESIGN.md §5).
 SERVICE_RETRY = dg.RetryPolicy(
@@ -26,3 +30,25 @@ def artefact_output(artefact: Artefact, **extra: object) -> dg.Output[Artefact]:
         if name != "reused" and value is not None and not isinstance(value, (list, dict)):
             metadata[name] = value if isinstance(value, (str, int, float, bool, dg.MetadataValue)) else str(value)
     return dg.Output(artefact, metadata=metadata)
+
+
+def check_result(name: str, outcome: CheckOutcome) -> dg.AssetCheckResult:
+    """An asset check's result from a domain check; failures are warnings, the artefact is still usable."""
+    return dg.AssetCheckResult(
+        check_name=name,
+        passed=outcome.passed,
+        severity=dg.AssetCheckSeverity.WARN,
+        description=outcome.description,
+        metadata=outcome.metadata,
+    )
+
+
+def poster_markdown(store: ObjectStore, video: Artefact, expires_seconds: int) -> dg.MetadataValue:
+    """The video's poster frame inline (a data URI: the UI needs no access to the store) with a link to the video."""
+    poster = video.details.get("poster_key")
+    lines = []
+    if poster and store.exists(poster):
+        encoded = base64.b64encode(store.get_bytes(poster)).decode()
+        lines.append(f"![poster frame](data:image/jpeg;base64,{encoded})")
+    lines.append(f"[open the video]({store.url(video.key, expires_seconds=expires_seconds)})")
+    return dg.MetadataValue.md("\n\n".join(lines))

@@ -1,12 +1,15 @@
 """Media assets: ``speech`` (speech.wav) and ``video`` (video.mp4)."""
 
+from collections.abc import Iterator
+
 import dagster as dg
 
-from lecturer_pipeline.defs.assets import GROUP, SERVICE_RETRY, artefact_output
+from lecturer_pipeline.defs.assets import GROUP, SERVICE_RETRY, artefact_output, check_result, poster_markdown
 from lecturer_pipeline.defs.partitions import lectures_partitions
-from lecturer_pipeline.defs.resources import CatalogResource, EnginesResource, ObjectStoreResource
+from lecturer_pipeline.defs.resources import CatalogResource, EnginesResource, ObjectStoreResource, PipelineResource
 from lecturer_pipeline.defs.tracking import lecture_stage
 from lecturer_pipeline.model import Artefact, LectureScript
+from lecturer_pipeline.stages.checks import speech_duration_plausible, video_is_h264_aac, video_matches_speech
 from lecturer_pipeline.stages.speech import synthesize_speech
 from lecturer_pipeline.stages.video import render_video
 from lecturer_pipeline.stages.voice import profile_from_json
@@ -20,6 +23,7 @@ from lecturer_pipeline.workdir import step_dir
     pool="zyphra",
     group_name=GROUP,
     kinds={"wav"},
+    check_specs=[dg.AssetCheckSpec("speech_duration_plausible", asset="speech")],
 )
 def speech(
     context: dg.AssetExecutionContext,
@@ -28,7 +32,7 @@ def speech(
     objects: ObjectStoreResource,
     catalog: CatalogResource,
     engines: EnginesResource,
-) -> dg.Output[Artefact]:
+) -> Iterator[dg.Output[Artefact] | dg.AssetCheckResult]:
     """The script spoken in the speaker's voice: ``speech.wav``, 16 kHz mono PCM, chunk by chunk with caching."""
     assert speaker_embed.path is not None
     profile = profile_from_json(speaker_embed.path.read_bytes())
@@ -42,7 +46,8 @@ def speech(
             profile,
             step_dir("speech"),
         )
-    return artefact_output(audio)
+    yield artefact_output(audio)
+    yield check_result("speech_duration_plausible", speech_duration_plausible(audio, len(lecture_script.text.split())))
 
 
 @dg.asset(
@@ -54,6 +59,10 @@ def speech(
     pool="kdtalker",
     group_name=GROUP,
     kinds={"mp4"},
+    check_specs=[
+        dg.AssetCheckSpec("video_matches_speech", asset="video"),
+        dg.AssetCheckSpec("video_is_h264_aac", asset="video"),
+    ],
 )
 def video(
     context: dg.AssetExecutionContext,
@@ -62,7 +71,8 @@ def video(
     objects: ObjectStoreResource,
     catalog: CatalogResource,
     engines: EnginesResource,
-) -> dg.Output[Artefact]:
+    pipeline: PipelineResource,
+) -> Iterator[dg.Output[Artefact] | dg.AssetCheckResult]:
     """The talking-head video: ``video.mp4`` (H.264 + AAC, faststart), as long as the speech."""
     with lecture_stage(context, catalog.get_catalog(), "video") as lecture_id:
         clip = render_video(
@@ -76,4 +86,6 @@ def video(
             segment_seconds=engines.segment_seconds,
             commercial=engines.commercial,
         )
-    return artefact_output(clip)
+    yield artefact_output(clip, preview=poster_markdown(objects.get_store(), clip, pipeline.signed_url_seconds))
+    yield check_result("video_matches_speech", video_matches_speech(clip, speech))
+    yield check_result("video_is_h264_aac", video_is_h264_aac(clip))

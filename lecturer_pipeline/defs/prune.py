@@ -1,0 +1,88 @@
+"""The nightly prune: a job with one op over the domain's ``prune``, and a schedule that runs it at 03:00 UTC.
+
+An op job, not an asset: pruning produces no data, only deletions, and must not appear in the lecture asset graph.
+Deleting a pruned lecture's dynamic partition is the one thing the domain code cannot do, so it happens here.
+(No ``from __future__ import annotations``: Dagster reads the op's annotations at definition time.)
+"""
+
+from datetime import UTC, datetime
+
+import dagster as dg
+
+from lecturer_pipeline.defs.partitions import LECTURES
+from lecturer_pipeline.defs.resources import CatalogResource, ObjectStoreResource, PipelineResource
+from lecturer_pipeline.operations.prune import PruneReport, prune, utc
+
+PRUNE_JOB = "prune_job"
+DEFAULT_STALE_DAYS = 7
+# Runs that may still write a lecture's objects: never prune under them.
+ACTIVE_RUN_STATUSES = [
+    dg.DagsterRunStatus.QUEUED,
+    dg.DagsterRunStatus.NOT_STARTED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+    dg.DagsterRunStatus.CANCELING,
+]
+
+
+class PruneConfig(dg.Config):
+    """Run config of ``prune_stale``."""
+
+    dry_run: bool = False
+    now: str | None = None  # ISO timestamp to prune as of (tests, replays); default: the run's current UTC time
+
+    def clock(self) -> datetime:
+        return utc(datetime.fromisoformat(self.now)) if self.now else datetime.now(UTC)
+
+
+def _lectures_in_progress(instance: dg.DagsterInstance) -> set[str]:
+    """Partition keys of active runs: a lecture being (re)built right now is not stale, whatever its row says."""
+    runs = instance.get_runs(filters=dg.RunsFilter(statuses=ACTIVE_RUN_STATUSES))
+    return {run.tags["dagster/partition"] for run in runs if "dagster/partition" in run.tags}
+
+
+def _forget_partitions(context: dg.OpExecutionContext, report: PruneReport) -> None:
+    for lecture_id in report.lecture_ids:
+        if context.instance.has_dynamic_partition(LECTURES, lecture_id):
+            context.instance.delete_dynamic_partition(LECTURES, lecture_id)
+
+
+@dg.op(description="Delete stale unfinished lectures' media and expired reference voices; report what went.")
+def prune_stale(
+    context: dg.OpExecutionContext,
+    config: PruneConfig,
+    objects: ObjectStoreResource,
+    catalog: CatalogResource,
+    pipeline: PipelineResource,
+) -> None:
+    # TODO(lead): PipelineResource.stale_days (from LECTURER_STALE_DAYS); until then the documented default.
+    stale_days = getattr(pipeline, "stale_days", DEFAULT_STALE_DAYS)
+    report = prune(
+        objects.get_store(),
+        catalog.get_catalog(),
+        now=config.clock(),
+        stale_days=stale_days,
+        dry_run=config.dry_run,
+        skip=_lectures_in_progress(context.instance),
+    )
+    if not config.dry_run:
+        _forget_partitions(context, report)
+    context.log.info(report.as_markdown())
+    context.add_output_metadata({**report.as_metadata(), "listing": dg.MetadataValue.md(report.as_markdown())})
+
+
+@dg.job(name=PRUNE_JOB, description="Prune lectures unfinished for LECTURER_STALE_DAYS and expired voices.")
+def prune_job() -> None:
+    prune_stale()
+
+
+prune_schedule = dg.ScheduleDefinition(
+    name="nightly_prune",
+    job=prune_job,
+    cron_schedule="0 3 * * *",
+    execution_timezone="UTC",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="Every night at 03:00 UTC, run prune_job.",
+)
+
+defs = dg.Definitions(jobs=[prune_job], schedules=[prune_schedule])
