@@ -62,6 +62,7 @@ lint: $(VENV)/.installed
 # The Dagster UI on http://127.0.0.1:3000: webserver and daemon as two processes (not `dagster dev`, which ignores
 # SIGTERM when backgrounded); Ctrl-C stops both.
 dev: install $(DAGSTER_HOME)/dagster.yaml
+	$(BIN)/lecturer-pipeline pools
 	@trap 'kill 0' INT TERM EXIT; \
 	$(BIN)/dagster-daemon run -w workspace.yaml & \
 	$(BIN)/dagster-webserver -h 127.0.0.1 -p 3000 -w workspace.yaml & \

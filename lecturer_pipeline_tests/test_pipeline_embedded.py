@@ -131,3 +131,21 @@ def test_a_portrait_that_is_not_an_image_fails_clearly(tmp_path: Path, sample_me
     assert not outcome.success
     assert lecture_id in outcome.error and "uploads/portrait/eve.png" in outcome.error
     assert not defs.resources["objects"].get_store().exists(video_key(lecture_id))
+
+
+def test_a_lecture_needing_an_expired_voice_says_to_upload_it_again(tmp_path: Path, sample_media, instance) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from lecturer_pipeline.manifest import LectureManifest
+    from lecturer_pipeline.operations.prune import prune
+    from lecturer_pipeline.uploads import submit_lecture
+
+    defs = definitions(local_settings(tmp_path / "home"))
+    store, catalog = defs.resources["objects"].get_store(), defs.resources["catalog"].get_catalog()
+    assert run(defs, instance, submit_sample(defs, sample_media, lecture="first")).success
+    report = prune(store, catalog, now=datetime.now(UTC) + timedelta(days=31), stale_days=7)
+    assert report.speaker_ids == ["ada"]
+    later, _ = submit_lecture(store, "cs101", "later", LectureManifest(speaker="ada", script="A later lecture."))
+    outcome = run(defs, instance, later)
+    assert not outcome.success
+    assert "deleted" in outcome.error and "uploads/voice/ada.wav" in outcome.error and later in outcome.error

@@ -14,7 +14,6 @@ from lecturer_pipeline.defs.resources import CatalogResource, ObjectStoreResourc
 from lecturer_pipeline.operations.prune import PruneReport, prune, utc
 
 PRUNE_JOB = "prune_job"
-DEFAULT_STALE_DAYS = 7
 # Runs that may still write a lecture's objects: never prune under them.
 ACTIVE_RUN_STATUSES = [
     dg.DagsterRunStatus.QUEUED,
@@ -55,13 +54,11 @@ def prune_stale(
     catalog: CatalogResource,
     pipeline: PipelineResource,
 ) -> None:
-    # TODO(lead): PipelineResource.stale_days (from LECTURER_STALE_DAYS); until then the documented default.
-    stale_days = getattr(pipeline, "stale_days", DEFAULT_STALE_DAYS)
     report = prune(
         objects.get_store(),
         catalog.get_catalog(),
         now=config.clock(),
-        stale_days=stale_days,
+        stale_days=pipeline.stale_days,
         dry_run=config.dry_run,
         skip=_lectures_in_progress(context.instance),
     )

@@ -133,6 +133,7 @@ class PipelineResource(dg.ConfigurableResource):
 
     signed_url_seconds: int = 7 * 24 * 3600
     voice_retention_days: int = 30
+    stale_days: int = 7
 
 
 def _secret(name: str, value: str | None) -> str | dg.EnvVar | None:
@@ -179,5 +180,6 @@ def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
         "pipeline": PipelineResource(
             signed_url_seconds=settings.lecturer_signed_url_seconds,
             voice_retention_days=settings.lecturer_voice_retention_days,
+            stale_days=settings.lecturer_stale_days,
         ),
     }

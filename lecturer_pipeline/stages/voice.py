@@ -16,6 +16,7 @@ from lecturer_pipeline.engines.base import SpeakerProfile
 from lecturer_pipeline.errors import InputError, LecturerError
 from lecturer_pipeline.media.audio import normalise_voice, validate_reference_voice
 from lecturer_pipeline.model import Artefact
+from lecturer_pipeline.operations.prune import voice_deleted_message
 from lecturer_pipeline.security.vault import VoiceVault
 from lecturer_pipeline.stages.common import find_first, input_hash
 from lecturer_pipeline.storage.catalog import Catalog
@@ -60,6 +61,10 @@ def ingest_reference_voice(
     if upload is None:
         if stored:
             return _voice_artefact(stored)
+        row = catalog.get_speaker(speaker)
+        if row and row.get("voice_deleted_at"):
+            message = voice_deleted_message(speaker, row["voice_deleted_at"], retention_days=retention_days)
+            raise InputError(message, lecture_id=lecture_id)
         raise InputError(
             f"speaker {speaker} has no reference voice: upload 10–30 s of their speech to uploads/voice/{speaker}.wav",
             lecture_id=lecture_id,
