@@ -58,6 +58,7 @@ def cmd_materialize(args: argparse.Namespace) -> int:
 
 def cmd_submit(args: argparse.Namespace) -> int:
     from lecturer_pipeline.manifest import LectureManifest
+    from lecturer_pipeline.security.consent import ConsentRecord
     from lecturer_pipeline.uploads import submit_lecture, submit_speaker_files
 
     if bool(args.script) == bool(args.prompt):
@@ -72,12 +73,18 @@ def cmd_submit(args: argparse.Namespace) -> int:
         title=args.title, speaker=args.speaker, script=text, prompt=args.prompt, language=args.language
     )
     _, store = _store_for(_settings())
-    if args.speaker and (args.voice or args.portrait):
+    if (args.voice or args.portrait or args.consent) and not args.speaker:
+        raise LecturerError("--voice, --portrait and --consent belong to a speaker: give --speaker too")
+    if args.speaker and (args.voice or args.portrait or args.consent):
+        consent = None
+        if args.consent:
+            consent = ConsentRecord(by=args.consent_by or args.speaker, statement=args.consent)
         submit_speaker_files(
             store,
             args.speaker,
             voice=Path(args.voice) if args.voice else None,
             portrait=Path(args.portrait) if args.portrait else None,
+            consent=consent,
         )
     lecture_id, _ = submit_lecture(store, args.course, args.lecture, manifest)
     print(f"lecture: {lecture_id}")
@@ -87,6 +94,7 @@ def cmd_submit(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from lecturer_pipeline.manifest import LectureManifest
     from lecturer_pipeline.sample import (
+        SAMPLE_CONSENT,
         SAMPLE_COURSE,
         SAMPLE_LECTURE,
         SAMPLE_SCRIPT,
@@ -102,7 +110,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="lecturer-demo-") as tmp:
         voice = make_sample_voice(Path(tmp) / "voice.wav")
         portrait = make_sample_portrait(Path(tmp) / "portrait.png")
-        submit_speaker_files(store, SAMPLE_SPEAKER, voice=voice, portrait=portrait)
+        submit_speaker_files(store, SAMPLE_SPEAKER, voice=voice, portrait=portrait, consent=SAMPLE_CONSENT)
     manifest = LectureManifest(title=SAMPLE_TITLE, speaker=SAMPLE_SPEAKER, script=SAMPLE_SCRIPT)
     lecture_id, _ = submit_lecture(store, SAMPLE_COURSE, SAMPLE_LECTURE, manifest)
     print(f"demo: sample speaker, portrait and script written to {store.describe()}", file=sys.stderr)
@@ -177,6 +185,8 @@ def build_parser() -> argparse.ArgumentParser:
     submit.add_argument("--speaker", help="speaker name (default: the course name)")
     submit.add_argument("--voice", metavar="FILE", help="10–30 s reference recording of the speaker")
     submit.add_argument("--portrait", metavar="FILE", help="the speaker's portrait (PNG or JPEG)")
+    submit.add_argument("--consent", metavar="STATEMENT", help="the statement the speaker agreed to (needed once)")
+    submit.add_argument("--consent-by", metavar="NAME", help="who gave the consent (default: the speaker name)")
     submit.set_defaults(func=cmd_submit)
 
     backfill = commands.add_parser("backfill", help="launch a Dagster backfill of a course through the webserver")

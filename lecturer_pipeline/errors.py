@@ -51,6 +51,11 @@ class InputError(LecturerError):
     """Bad input from a user (voice, portrait, script, manifest, ID): never retried, fixed by re-uploading."""
 
 
+class ConfigurationError(LecturerError):
+    """The deployment is configured wrongly (a missing or wrong key, a refused licence): fixed by an operator, never by
+    retrying."""
+
+
 class StorageError(LecturerError):
     """The object store or catalog failed; the run may be retried once the store is back."""
 

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from lecturer_pipeline.errors import InputError
+from lecturer_pipeline.security.consent import ConsentRecord
 
 Language = Literal["en-us", "fr-fr", "de", "ja", "ko", "cmn"]
 
@@ -25,6 +26,7 @@ class LectureManifest(BaseModel):
     target_minutes: float | None = Field(default=None, gt=0, le=60)
     audience: str | None = Field(default=None, max_length=200)
     style: str | None = Field(default=None, max_length=200)
+    consent: ConsentRecord | None = None
 
     @model_validator(mode="after")
     def _script_or_prompt(self) -> LectureManifest:

@@ -8,11 +8,16 @@ from pathlib import Path
 from PIL import Image, ImageDraw
 
 from lecturer_pipeline.media.audio import to_wav_16k_mono
+from lecturer_pipeline.security.consent import ConsentRecord
 
 SAMPLE_COURSE = "demo"
 SAMPLE_LECTURE = "welcome"
 SAMPLE_SPEAKER = "demo-lecturer"
 SAMPLE_TITLE = "Welcome to the course"
+SAMPLE_CONSENT = ConsentRecord(
+    by="The demonstration lecturer (a synthetic voice)",
+    statement="I agree that my recorded voice is used to generate lecture videos for this course.",
+)
 
 SAMPLE_VOICE_TEXT = (
     "Hello, I am the demonstration lecturer. This short recording is my reference voice. "

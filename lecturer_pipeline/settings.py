@@ -32,6 +32,7 @@ class Settings(BaseSettings):
     lecturer_signed_url_seconds: int = 7 * 24 * 3600
     lecturer_voice_retention_days: int = 30
     lecturer_stale_days: int = 7
+    lecturer_retry_delay_seconds: float = 2.0
     lecturer_sensor_interval_seconds: int = 30
     lecturer_dagster_url: str = "http://127.0.0.1:3000"
     lecturer_pool_limits: str = "zyphra=2,kdtalker=1,ollama=1"

@@ -12,6 +12,7 @@ from lecturer_pipeline.errors import InputError
 from lecturer_pipeline.ids import lecture_id as make_lecture_id
 from lecturer_pipeline.ids import normalise_name
 from lecturer_pipeline.manifest import LectureManifest
+from lecturer_pipeline.security.consent import ConsentRecord, consent_upload_key
 from lecturer_pipeline.storage.layout import (
     PORTRAIT_UPLOAD_EXTENSIONS,
     VOICE_UPLOAD_EXTENSIONS,
@@ -30,11 +31,20 @@ def _extension(path: Path, allowed: tuple[str, ...], what: str) -> str:
 
 
 def submit_speaker_files(
-    store: ObjectStore, speaker: str, *, voice: Path | None = None, portrait: Path | None = None
+    store: ObjectStore,
+    speaker: str,
+    *,
+    voice: Path | None = None,
+    portrait: Path | None = None,
+    consent: ConsentRecord | None = None,
 ) -> list[str]:
-    """Upload a speaker's reference voice and/or portrait, replacing earlier uploads of other formats."""
+    """Upload a speaker's reference voice, portrait and/or consent record, replacing earlier uploads."""
     speaker = normalise_name(speaker, what="speaker name")
     written = []
+    if consent is not None:
+        key = consent_upload_key(speaker)
+        store.put_bytes(key, consent.model_dump_json(indent=2).encode(), content_type="application/json")
+        written.append(key)
     for path, allowed, keys, what in (
         (voice, VOICE_UPLOAD_EXTENSIONS, voice_upload_keys(speaker), "voice recording"),
         (portrait, PORTRAIT_UPLOAD_EXTENSIONS, portrait_upload_keys(speaker), "portrait"),

@@ -14,8 +14,11 @@ import dagster as dg
 from lecturer_pipeline.definitions import build_definitions
 from lecturer_pipeline.manifest import LectureManifest
 from lecturer_pipeline.runner import LectureOutcome, run_lecture
+from lecturer_pipeline.security.consent import ConsentRecord
 from lecturer_pipeline.settings import Settings
 from lecturer_pipeline.uploads import submit_lecture, submit_speaker_files
+
+CONSENT = ConsentRecord(by="Ada Lovelace", statement="I agree that my voice is cloned to make this course's lectures.")
 
 SCRIPT = (
     "Sets are collections of distinct objects. We write them with curly braces.\n\n"
@@ -35,7 +38,9 @@ def submit_sample(
     portrait: Path | None = None,
 ) -> str:
     store = defs.resources["objects"].get_store()
-    submit_speaker_files(store, speaker, voice=voice or media["voice"], portrait=portrait or media["portrait"])
+    submit_speaker_files(
+        store, speaker, voice=voice or media["voice"], portrait=portrait or media["portrait"], consent=CONSENT
+    )
     lecture_id, _ = submit_lecture(
         store, course, lecture, LectureManifest(title="Sets", speaker=speaker, script=script)
     )

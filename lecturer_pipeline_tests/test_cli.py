@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from lecturer_pipeline_tests.pipeline_helpers import SCRIPT, assert_playable_lecture_video, run_cli
+from lecturer_pipeline_tests.pipeline_helpers import CONSENT, SCRIPT, assert_playable_lecture_video, run_cli
 
 
 def _cli(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -44,6 +44,8 @@ def test_submit_then_materialize_chain_by_lecture_line(tmp_path: Path, sample_me
         str(sample_media["voice"]),
         "--portrait",
         str(sample_media["portrait"]),
+        "--consent",
+        CONSENT.statement,
     )
     assert submitted.returncode == 0, submitted.stderr
     assert submitted.stdout.strip() == "lecture: cs101--sets"

@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from lecturer_pipeline_tests.pipeline_helpers import SCRIPT, run_cli
+from lecturer_pipeline_tests.pipeline_helpers import CONSENT, SCRIPT, run_cli
 
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -129,6 +129,8 @@ def test_sensor_then_course_backfill_through_webserver_and_daemon(dagster: Dagst
             str(sample_media["voice"]),
             "--portrait",
             str(sample_media["portrait"]),
+            "--consent",
+            CONSENT.statement,
             env=dagster.env,
         )
         assert submitted.returncode == 0, submitted.stderr

@@ -149,3 +149,27 @@ def test_a_lecture_needing_an_expired_voice_says_to_upload_it_again(tmp_path: Pa
     outcome = run(defs, instance, later)
     assert not outcome.success
     assert "deleted" in outcome.error and "uploads/voice/ada.wav" in outcome.error and later in outcome.error
+
+
+def test_no_voice_is_touched_without_consent(tmp_path: Path, sample_media, instance) -> None:
+    from lecturer_pipeline.manifest import LectureManifest
+    from lecturer_pipeline.uploads import submit_lecture, submit_speaker_files
+
+    defs = definitions(local_settings(tmp_path / "home"))
+    store, catalog = defs.resources["objects"].get_store(), defs.resources["catalog"].get_catalog()
+    submit_speaker_files(store, "zoe", voice=sample_media["voice"], portrait=sample_media["portrait"])
+    lecture_id, _ = submit_lecture(store, "cs101", "unconsented", LectureManifest(speaker="zoe", script="Hello."))
+    outcome = run(defs, instance, lecture_id)
+    assert not outcome.success
+    assert "no consent record" in outcome.error and "--consent" in outcome.error and lecture_id in outcome.error
+    assert not list(store.list("voices/")), "nothing of the voice is processed without consent"
+
+    consented = LectureManifest(
+        speaker="zoe", script="Hello.", consent={"by": "Zoe Z.", "statement": "I agree to my voice being cloned."}
+    )
+    submit_lecture(store, "cs101", "unconsented", consented)
+    again = run(defs, instance, lecture_id)
+    assert again.success, again.error
+    meta = materialization_metadata(instance, again.run_id, "reference_voice")
+    assert meta["consent_by"] == "Zoe Z." and meta["consent"] == "I agree to my voice being cloned."
+    assert catalog.get_speaker("zoe")["consent"]["source"] == "uploads/lectures/cs101/unconsented.json"

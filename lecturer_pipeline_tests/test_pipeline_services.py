@@ -17,6 +17,7 @@ from lecturer_pipeline.settings import Settings
 from lecturer_pipeline.storage.layout import speech_key
 from lecturer_pipeline.uploads import submit_lecture, submit_speaker_files
 from lecturer_pipeline_tests.pipeline_helpers import (
+    CONSENT,
     assert_playable_lecture_video,
     materialization_metadata,
     run,
@@ -79,7 +80,7 @@ def test_prompt_to_video_through_every_service_with_retries(
     )
     defs = build_definitions(settings)
     store = defs.resources["objects"].get_store()
-    submit_speaker_files(store, "ada", voice=sample_media["voice"], portrait=sample_media["portrait"])
+    submit_speaker_files(store, "ada", voice=sample_media["voice"], portrait=sample_media["portrait"], consent=CONSENT)
     manifest = LectureManifest(
         speaker="ada", prompt="the birth of set theory", target_minutes=0.5, audience="first-years"
     )
@@ -128,7 +129,7 @@ def test_prompt_to_video_through_every_service_with_retries(
 def test_commercial_deployment_refuses_kdtalker(tmp_path, sample_media, instance, zyphra, ollama, kdtalker):
     defs = build_definitions(_settings(tmp_path / "home", zyphra, ollama, kdtalker, lecturer_commercial=True))
     store = defs.resources["objects"].get_store()
-    submit_speaker_files(store, "ada", voice=sample_media["voice"], portrait=sample_media["portrait"])
+    submit_speaker_files(store, "ada", voice=sample_media["voice"], portrait=sample_media["portrait"], consent=CONSENT)
     lecture_id, _ = submit_lecture(store, "biz", "pitch", LectureManifest(speaker="ada", script="Buy our course."))
     before = kdtalker.calls
     outcome = run(defs, instance, lecture_id)
@@ -153,7 +154,7 @@ def test_permanent_service_errors_fail_at_once(tmp_path, sample_media, instance,
     settings = _settings(tmp_path / "home", zyphra, ollama, kdtalker).model_copy(update={"zyphra_api_key": "wrong-key"})
     defs = build_definitions(settings)
     store = defs.resources["objects"].get_store()
-    submit_speaker_files(store, "ada", voice=sample_media["voice"], portrait=sample_media["portrait"])
+    submit_speaker_files(store, "ada", voice=sample_media["voice"], portrait=sample_media["portrait"], consent=CONSENT)
     lecture_id, _ = submit_lecture(store, "cs101", "keyless", LectureManifest(speaker="ada", script="One sentence."))
     before = zyphra.calls
     outcome = run(defs, instance, lecture_id)
@@ -188,6 +189,8 @@ def test_cli_materialize_turns_a_prompt_into_a_video(tmp_path, sample_media, zyp
         str(sample_media["voice"]),
         "--portrait",
         str(sample_media["portrait"]),
+        "--consent",
+        CONSENT.statement,
         env=env,
     )
     assert submitted.returncode == 0, submitted.stderr

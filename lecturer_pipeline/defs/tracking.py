@@ -12,7 +12,7 @@ from contextlib import contextmanager
 
 import dagster as dg
 
-from lecturer_pipeline.errors import InputError, LecturerError, ServiceError, StorageError
+from lecturer_pipeline.errors import ConfigurationError, InputError, LecturerError, ServiceError, StorageError
 from lecturer_pipeline.ids import split_lecture_id
 from lecturer_pipeline.storage.catalog import Catalog, Status
 
@@ -20,7 +20,9 @@ SERVICE_RETRIES = 3
 
 
 def _is_permanent(error: Exception) -> bool:
-    return isinstance(error, InputError) or (isinstance(error, ServiceError) and not error.transient)
+    if isinstance(error, ServiceError):
+        return not error.transient
+    return isinstance(error, InputError | ConfigurationError)
 
 
 @contextmanager

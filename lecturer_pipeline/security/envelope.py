@@ -19,13 +19,13 @@ from pathlib import Path
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from lecturer_pipeline.errors import LecturerError
+from lecturer_pipeline.errors import ConfigurationError
 
 MAGIC = b"LPE1"
 _HEADER_LEN = struct.Struct(">I")
 
 
-class MasterKeyError(LecturerError):
+class MasterKeyError(ConfigurationError):
     """A master key is missing, malformed or does not open an object."""
 
 

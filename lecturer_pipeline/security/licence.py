@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from lecturer_pipeline.errors import InputError
+from lecturer_pipeline.errors import ConfigurationError
 
 NON_COMMERCIAL_MARKERS = ("BY-NC", "non-commercial", "noncommercial")
 
 
-class LicenceError(InputError):
+class LicenceError(ConfigurationError):
     """An engine may not be used under this deployment's terms; retrying cannot help."""
 
 

@@ -17,10 +17,17 @@ class VoiceVault:
         self.envelope = envelope
 
     def put(self, key: str, path: Path) -> ObjectInfo:
-        return self.store.put_bytes(key, self.envelope.seal(path.read_bytes(), name=key))
+        return self.put_bytes(key, path.read_bytes())
 
     def put_bytes(self, key: str, data: bytes) -> ObjectInfo:
+        self._refuse_foreign_overwrite(key)
         return self.store.put_bytes(key, self.envelope.seal(data, name=key))
+
+    def _refuse_foreign_overwrite(self, key: str) -> None:
+        """Never replace a stored voice sealed under a master key we do not hold: that is a configuration mistake
+        (a missing or wrong LECTURER_MASTER_KEYS), and overwriting would destroy the only copy of the voice."""
+        if self.store.exists(key):
+            self.envelope.open(self.store.get_bytes(key), name=key)  # raises MasterKeyError with the reason
 
     def get_bytes(self, key: str) -> bytes:
         return self.envelope.open(self.store.get_bytes(key), name=key)

@@ -10,6 +10,7 @@ from lecturer_pipeline.errors import InputError, LecturerError
 from lecturer_pipeline.ids import normalise_name, split_lecture_id
 from lecturer_pipeline.manifest import LectureManifest, parse_manifest, parse_plain_script
 from lecturer_pipeline.model import LectureScript
+from lecturer_pipeline.security.consent import record_consent
 from lecturer_pipeline.stages.common import input_hash
 from lecturer_pipeline.storage.catalog import Catalog
 from lecturer_pipeline.storage.layout import lecture_upload_keys
@@ -68,6 +69,9 @@ def prepare_script(
     changes the words under a finished speech.
     """
     key, manifest = read_lecture_upload(store, lecture_id)
+    if manifest.consent:
+        speaker = script_from_manifest(lecture_id, key, manifest, manifest.script or "-", "text").speaker
+        record_consent(catalog, speaker, manifest.consent, source=key)
     if not manifest.prompt:
         return script_from_manifest(lecture_id, key, manifest, manifest.script or "", "text"), {"upload": key}
     if writer is None:

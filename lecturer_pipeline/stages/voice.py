@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from lecturer_pipeline.errors import InputError, LecturerError
 from lecturer_pipeline.media.audio import normalise_voice, validate_reference_voice
 from lecturer_pipeline.model import Artefact
 from lecturer_pipeline.operations.prune import voice_deleted_message
+from lecturer_pipeline.security.consent import require_consent
 from lecturer_pipeline.security.vault import VoiceVault
 from lecturer_pipeline.stages.common import find_first, input_hash
 from lecturer_pipeline.storage.catalog import Catalog
@@ -44,6 +46,10 @@ def _voice_artefact(row: dict) -> Artefact:
     )
 
 
+def _with_details(artefact: Artefact, extra: dict) -> Artefact:
+    return replace(artefact, details={**artefact.details, **extra})
+
+
 def ingest_reference_voice(
     vault: VoiceVault,
     catalog: Catalog,
@@ -54,13 +60,18 @@ def ingest_reference_voice(
     now: datetime,
     retention_days: int,
 ) -> Artefact:
-    """Validate and seal the speaker's uploaded voice, or reuse the sealed one when there is no new upload."""
+    """Validate and seal the speaker's uploaded voice, or reuse the sealed one when there is no new upload.
+
+    Nothing happens to a voice without its speaker's consent record (see security/consent.py).
+    """
     store = vault.store
+    consent = require_consent(store, catalog, speaker, lecture_id=lecture_id)
+    shown = {"consent_by": consent["by"], "consent_given_at": consent["given_at"], "consent": consent["statement"]}
     upload = find_first(store, voice_upload_keys(speaker))
     stored = _stored_voice(vault, catalog, speaker)
     if upload is None:
         if stored:
-            return _voice_artefact(stored)
+            return _with_details(_voice_artefact(stored), shown)
         row = catalog.get_speaker(speaker)
         if row and row.get("voice_deleted_at"):
             message = voice_deleted_message(speaker, row["voice_deleted_at"], retention_days=retention_days)
@@ -74,7 +85,7 @@ def ingest_reference_voice(
     upload_sha = sha256_file(raw)
     if stored and stored.get("upload_sha256") == upload_sha:
         store.delete(upload.key)  # the same voice again: its sealed copy already exists
-        return _voice_artefact(stored)
+        return _with_details(_voice_artefact(stored), shown)
     try:
         check = validate_reference_voice(raw)
         normalised = workdir / f"{speaker}-reference.wav"
@@ -105,7 +116,7 @@ def ingest_reference_voice(
         input_hash=upload_sha,
         duration=check.duration,
         encrypted=True,
-        details={"speaker": speaker, "upload": upload.key, "mean_volume_db": check.mean_volume_db},
+        details={"speaker": speaker, "upload": upload.key, "mean_volume_db": check.mean_volume_db, **shown},
     )
 
 

@@ -6,12 +6,17 @@ import dagster as dg
 
 from lecturer_pipeline.defs.tracking import SERVICE_RETRIES
 from lecturer_pipeline.model import Artefact
+from lecturer_pipeline.settings import get_settings
 from lecturer_pipeline.stages.checks import CheckOutcome
 from lecturer_pipeline.storage.objects import ObjectStore
 
-# Transient service and storage failures: 3 retries, exponential back-off with jitter (DESIGN.md §5).
+# Transient service and storage failures: 3 retries, exponential back-off with jitter (DESIGN.md §5), starting at
+# LECTURER_RETRY_DELAY_SECONDS (2 s; the fault tests shorten it).
 SERVICE_RETRY = dg.RetryPolicy(
-    max_retries=SERVICE_RETRIES, delay=2, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS
+    max_retries=SERVICE_RETRIES,
+    delay=get_settings().lecturer_retry_delay_seconds,
+    backoff=dg.Backoff.EXPONENTIAL,
+    jitter=dg.Jitter.PLUS_MINUS,
 )
 GROUP = "lecture"
 
