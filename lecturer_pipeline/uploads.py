@@ -68,7 +68,7 @@ def submit_lecture(store: ObjectStore, course: str, lecture: str, manifest: Lect
     lid = make_lecture_id(course, lecture)
     course, lecture = lid.split("--", 1)
     manifest_key, text_key = lecture_upload_keys(course, lecture)
-    body = json.dumps(manifest.model_dump(exclude_none=True), indent=2, ensure_ascii=False).encode()
+    body = json.dumps(manifest.model_dump(mode="json", exclude_none=True), indent=2, ensure_ascii=False).encode()
     store.put_bytes(manifest_key, body, content_type="application/json")
     store.delete(text_key)
     return lid, manifest_key
