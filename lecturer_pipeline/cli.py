@@ -162,6 +162,58 @@ def cmd_pools(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_forget_speaker(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from lecturer_pipeline.operations.erasure import forget_speaker
+
+    defs, store = _store_for(_settings())
+    report = forget_speaker(store, defs.resources["catalog"].get_catalog(), args.speaker, now=datetime.now(UTC))
+    for key in report.keys:
+        print(f"deleted: {key}")
+    for lecture_id in report.lectures:
+        print(f"lecture: {lecture_id} (erased)")
+    print(
+        f"speaker {report.speaker}: {len(report.keys)} objects ({report.bytes} bytes), {report.artefact_rows} artefact "
+        f"rows and {'the' if report.speaker_row else 'no'} speaker row deleted; {len(report.lectures)} lectures marked "
+        "ERASED"
+    )
+    return 0
+
+
+def cmd_rotate_keys(args: argparse.Namespace) -> int:
+    from lecturer_pipeline.operations.rotation import rotate_keys
+
+    defs, store = _store_for(_settings())
+    report = rotate_keys(store, defs.resources["vault"].get_envelope())
+    for key in report.rewrapped:
+        print(f"rewrapped: {key}")
+    print(
+        f"{len(report.rewrapped)} objects re-wrapped under master key {report.newest_key}; "
+        f"{len(report.already_current)} already were"
+    )
+    return 0
+
+
+def cmd_url(args: argparse.Namespace) -> int:
+    from lecturer_pipeline.ids import split_lecture_id
+    from lecturer_pipeline.storage.local import LocalObjectStore
+
+    split_lecture_id(args.lecture_id)
+    settings = _settings()
+    defs, store = _store_for(settings)
+    catalog = defs.resources["catalog"].get_catalog()
+    video = catalog.get_artefact(args.lecture_id, "video")
+    if video is None or not store.exists(video.key):
+        raise LecturerError("has no video yet: materialise it first", lecture_id=args.lecture_id)
+    seconds = args.expires or settings.lecturer_signed_url_seconds
+    url = store.url(video.key, expires_seconds=seconds)
+    catalog.upsert_lecture(args.lecture_id, video_url=url)
+    print(f"lecture: {args.lecture_id}")
+    print(f"video: {store.root / video.key if isinstance(store, LocalObjectStore) else url}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lecturer-pipeline", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -200,6 +252,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     pools = commands.add_parser("pools", help="set the concurrency pool limits (LECTURER_POOL_LIMITS) on the instance")
     pools.set_defaults(func=cmd_pools)
+
+    forget = commands.add_parser("forget-speaker", help="erase a speaker's voice, portrait, consent and speech")
+    forget.add_argument("speaker")
+    forget.set_defaults(func=cmd_forget_speaker)
+
+    rotate = commands.add_parser("rotate-keys", help="re-wrap every sealed voice under the newest master key")
+    rotate.set_defaults(func=cmd_rotate_keys)
+
+    url = commands.add_parser("url", help="issue a fresh signed URL for a lecture's video")
+    url.add_argument("lecture_id")
+    url.add_argument("--expires", type=int, metavar="SECONDS", help="validity (default LECTURER_SIGNED_URL_SECONDS)")
+    url.set_defaults(func=cmd_url)
     return parser
 
 

@@ -22,6 +22,15 @@ from lecturer_pipeline.storage.objects import ObjectStore
 from lecturer_pipeline.storage.s3 import S3ObjectStore, make_s3_client
 
 
+def resolved(value: str | None) -> str | None:
+    """The value behind a secret passed as ``dg.EnvVar``.
+
+    Dagster resolves EnvVar fields when it initialises resources for a run; the CLI and sensors also use these
+    resources directly, where the field still holds the EnvVar (whose string is the variable's name).
+    """
+    return value.get_value() if isinstance(value, dg.EnvVar) else value
+
+
 class ObjectStoreResource(dg.ConfigurableResource):
     """S3 (MinIO) when an endpoint is set, else a local directory with the same key layout."""
 
@@ -38,8 +47,8 @@ class ObjectStoreResource(dg.ConfigurableResource):
             if self.s3_endpoint_url:
                 client = make_s3_client(
                     self.s3_endpoint_url,
-                    access_key=self.access_key_id,
-                    secret_key=self.secret_access_key,
+                    access_key=resolved(self.access_key_id),
+                    secret_key=resolved(self.secret_access_key),
                     region=self.region,
                 )
                 self._store = S3ObjectStore(client, self.bucket)
@@ -56,7 +65,7 @@ class CatalogResource(dg.ConfigurableResource):
 
     def get_catalog(self) -> Catalog:
         if self._catalog is None:
-            self._catalog = Catalog(self.database_url)
+            self._catalog = Catalog(resolved(self.database_url))
         return self._catalog
 
 
@@ -69,7 +78,7 @@ class VaultResource(dg.ConfigurableResource):
 
     def get_envelope(self, log=None) -> Envelope:
         if self._envelope is None:
-            self._envelope, origin = load_envelope(self.master_keys, Path(self.key_file))
+            self._envelope, origin = load_envelope(resolved(self.master_keys), Path(self.key_file))
             if log is not None:
                 log.info(f"voice encryption: {origin}")
         return self._envelope
@@ -103,7 +112,7 @@ class EnginesResource(dg.ConfigurableResource):
             from lecturer_pipeline.engines.zyphra import ZyphraSpeechEngine
 
             return ZyphraSpeechEngine(
-                self.zyphra_api_key,
+                resolved(self.zyphra_api_key),
                 self.zyphra_base_url,
                 model=self.zyphra_model,
                 mime_type=self.zyphra_mime_type,

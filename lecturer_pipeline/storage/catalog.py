@@ -29,6 +29,7 @@ class Status(StrEnum):
     COMPLETED = "COMPLETED"
     FAILED = "FAILED"
     PRUNED = "PRUNED"
+    ERASED = "ERASED"
 
 
 lectures = sa.Table(

@@ -22,6 +22,7 @@ from lecturer_pipeline.errors import StorageError
 from lecturer_pipeline.storage.objects import ObjectInfo, ObjectStore, check_key
 
 _MB = 1024 * 1024
+MAX_PRESIGN_SECONDS = 7 * 24 * 3600
 # 16 MB parts, 4 at a time: at most ~64 MB of a file in flight, whatever its size.
 TRANSFER = TransferConfig(multipart_threshold=16 * _MB, multipart_chunksize=16 * _MB, max_concurrency=4)
 
@@ -160,6 +161,11 @@ class S3ObjectStore(ObjectStore):
         return True
 
     def url(self, key: str, *, expires_seconds: int) -> str:
+        if not 1 <= expires_seconds <= MAX_PRESIGN_SECONDS:
+            raise StorageError(
+                f"a signed URL can be valid for 1 s to {MAX_PRESIGN_SECONDS} s (7 days, the S3 maximum), "
+                f"not {expires_seconds} s: check LECTURER_SIGNED_URL_SECONDS"
+            )
         return self.client.generate_presigned_url(
             "get_object", Params={"Bucket": self.bucket, "Key": check_key(key)}, ExpiresIn=expires_seconds
         )
