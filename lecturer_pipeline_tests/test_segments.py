@@ -10,7 +10,9 @@ import pytest
 
 from lecturer_pipeline.media.audio import concat_wavs, split_wav, wav_duration
 from lecturer_pipeline.settings import Settings
-from lecturer_pipeline.stages.video import plan_cuts
+from lecturer_pipeline.stages.speech import group_segments
+from lecturer_pipeline.stages.video import cut_points
+from lecturer_pipeline.text.chunks import Chunk
 from lecturer_pipeline_tests.pipeline_helpers import (
     assert_playable_lecture_video,
     definitions,
@@ -20,13 +22,12 @@ from lecturer_pipeline_tests.pipeline_helpers import (
 )
 
 
-def test_cuts_fall_between_chunks_on_frame_boundaries() -> None:
-    chunks = [10.0, 10.0, 10.0, 35.0, 5.0]
-    cuts = plan_cuts(chunks, gap_seconds=0.25, max_seconds=25.0, fps=25)
-    # chunk ends: 10, 20.25, 30.5, 65.75, 71; gaps follow each; segments of whole chunks ≤ 25 s, a long one alone
-    assert cuts == [20.36, 30.64, 65.88]  # mid-gap (20.375, 30.625, 65.875) rounded to 1/25 s
-    assert all(abs(c * 25 - round(c * 25)) < 1e-9 for c in cuts)
-    assert plan_cuts([3.0, 3.0], 0.25, 60.0) == []
+def test_segments_hold_whole_chunks_of_one_paragraph() -> None:
+    chunks = [Chunk("a", 0), Chunk("b", 0), Chunk("c", 0), Chunk("d", 1), Chunk("e", 1), Chunk("f", 2)]
+    seconds = [10.0, 10.0, 45.0, 70.0, 5.0, 3.0]
+    # a+b fit in 25 s; c would pass it; d alone is longer than the limit; a paragraph change always cuts
+    assert group_segments(chunks, seconds, max_seconds=25.0) == [[0, 1], [2], [3], [4], [5]]
+    assert cut_points([20.52, 45.28, 70.28]) == [20.52, 65.8]
 
 
 def test_split_then_concat_restores_every_sample(tmp_path: Path) -> None:
@@ -75,12 +76,12 @@ def test_long_speech_renders_in_segments_and_an_edit_rerenders_one(tmp_path: Pat
     store = defs.resources["objects"].get_store()
     assert_playable_lecture_video(Path(first.video), store.root / f"generated/audio/{lecture_id}/speech.wav")
 
-    paragraphs[-1] = "The last paragraph now says something else entirely."
+    paragraphs[2] = "The third paragraph now says something else entirely, and at greater length than before."
     submit_sample(defs, sample_media, script="\n\n".join(paragraphs))
     again = run(defs, instance, lecture_id)
     assert again.success, again.error
     edited = materialization_metadata(instance, again.run_id, "video")
-    assert edited["renders"] == 1, "only the segment holding the edited paragraph is rendered again"
+    assert edited["renders"] == 1, "only the segment of the edited paragraph is rendered again, not those after it"
     assert edited["render_seconds_cached"] > edited["render_seconds_sent"] > 0
     assert len(list(store.list(f"generated/video/{lecture_id}/segments/"))) == edited["segments"]
     assert_playable_lecture_video(Path(again.video), store.root / f"generated/audio/{lecture_id}/speech.wav")

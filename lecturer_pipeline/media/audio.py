@@ -185,11 +185,21 @@ def _faded(block: bytes, start: int, total: int, fade: int) -> bytes:
     return samples.tobytes()
 
 
-def concat_wavs(parts: Sequence[Path], dst: Path, *, gap_seconds: float = 0.25, fade_ms: float = 5.0) -> float:
+def concat_wavs(
+    parts: Sequence[Path],
+    dst: Path,
+    *,
+    gap_seconds: float = 0.25,
+    fade_ms: float = 5.0,
+    tail_seconds: float = 0.0,
+    round_up_to: float | None = None,
+) -> float:
     """Join 16 kHz mono s16 WAVs with short fades and silent gaps between them; return the total seconds.
 
     Streams block by block, so a lecture of any length costs a few hundred KB of memory. The fades stop the
-    clicks that a cut mid-waveform makes; the gaps give the listener a breath between sentences.
+    clicks that a cut mid-waveform makes; the gaps give the listener a breath between sentences. ``tail_seconds`` of
+    silence close the result, lengthened so its duration is a whole multiple of ``round_up_to`` (a video frame),
+    which lets render segments be cut and joined without drift.
     """
     if not parts:
         raise ValueError("concat_wavs needs at least one part")
@@ -206,6 +216,11 @@ def concat_wavs(parts: Sequence[Path], dst: Path, *, gap_seconds: float = 0.25, 
     gap = round(gap_seconds * SAMPLE_RATE)
     fade_full = round(fade_ms / 1000 * SAMPLE_RATE)
     total = sum(frames) + gap * (len(parts) - 1)
+    tail = round(tail_seconds * SAMPLE_RATE)
+    if round_up_to:
+        step = round(round_up_to * SAMPLE_RATE)
+        tail = -(-(total + tail) // step) * step - total
+    total += tail
     silence = bytes(_SAMPLE_WIDTH * min(gap, _BLOCK_FRAMES))
     with atomic_path(dst) as tmp, wave.open(str(tmp), "wb") as out:
         out.setnchannels(1)
@@ -228,6 +243,11 @@ def concat_wavs(parts: Sequence[Path], dst: Path, *, gap_seconds: float = 0.25, 
                         block = _faded(block, pos, n, fade)
                     out.writeframesraw(block)
                     pos += count
+        left = tail
+        while left:
+            step = min(left, _BLOCK_FRAMES)
+            out.writeframesraw(bytes(_SAMPLE_WIDTH * step))
+            left -= step
     return total / SAMPLE_RATE
 
 

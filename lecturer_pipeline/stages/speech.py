@@ -2,6 +2,12 @@
 
 Each chunk's audio is stored as soon as it is made, under a hash of its text, voice and engine parameters. A retry
 or a re-run therefore requests only the chunks that are not stored yet, and an edit re-speaks only what changed.
+
+The speech is also laid out for the video stage: chunks are grouped into render segments of whole chunks that never
+cross a paragraph and last at most ``segment_seconds``, and each segment ends in a pause padded to a whole video
+frame. A segment's audio thus depends only on its own chunks — editing one paragraph leaves every other segment's
+audio byte-for-byte the same, so its rendering is reused — and cutting at segment ends never splits a frame.
+The timeline of every chunk is recorded for captions.
 """
 
 from __future__ import annotations
@@ -16,9 +22,28 @@ from lecturer_pipeline.stages.common import file_artefact, input_hash, reusable
 from lecturer_pipeline.storage.catalog import Catalog
 from lecturer_pipeline.storage.layout import speech_chunk_key, speech_chunks_prefix, speech_key
 from lecturer_pipeline.storage.objects import ObjectStore
-from lecturer_pipeline.text.chunks import chunk_script
+from lecturer_pipeline.text.chunks import Chunk, plan_chunks
 
 GAP_SECONDS = 0.25
+FPS = 25
+DEFAULT_SEGMENT_SECONDS = 60.0
+
+
+def group_segments(chunks: list[Chunk], seconds: list[float], max_seconds: float) -> list[list[int]]:
+    """Indices of the chunks in each render segment: consecutive chunks of one paragraph, at most ``max_seconds``
+    long with their pauses (a single longer chunk is a segment of its own)."""
+    segments: list[list[int]] = []
+    length = 0.0
+    for index, chunk in enumerate(chunks):
+        step = seconds[index] + GAP_SECONDS
+        same_paragraph = bool(segments) and chunks[segments[-1][-1]].paragraph == chunk.paragraph
+        if same_paragraph and length + step <= max_seconds:
+            segments[-1].append(index)
+            length += step
+        else:
+            segments.append([index])
+            length = step
+    return segments
 
 
 def synthesize_speech(
@@ -28,41 +53,72 @@ def synthesize_speech(
     script: LectureScript,
     profile: SpeakerProfile,
     workdir: Path,
+    *,
+    segment_seconds: float = DEFAULT_SEGMENT_SECONDS,
 ) -> Artefact:
     """Speak the script, reusing every chunk already stored for the same text, voice and engine."""
     lecture_id = script.lecture_id
     voice = {"voice": profile.fingerprint, "engine": engine.name, "params": engine.params(), "lang": script.language}
-    wanted = input_hash(script=script.sha256, gap=GAP_SECONDS, **voice)
+    layout = {"gap": GAP_SECONDS, "fps": FPS, "segment_seconds": segment_seconds}
+    wanted = input_hash(script=script.sha256, layout=layout, **voice)
     existing = reusable(store, catalog, lecture_id, "speech", wanted)
     if existing:  # this run spends nothing: every character counts as cached
         before = existing.details
         total = before.get("tts_chars_sent", 0) + before.get("tts_chars_cached", 0)
         return replace(existing, details={**before, "requests": 0, "tts_chars_sent": 0, "tts_chars_cached": total})
 
-    chunks = chunk_script(script.text, language=script.language)
+    chunks = plan_chunks(script.text, language=script.language)
     parts: list[Path] = []
-    chunk_seconds: list[float] = []
+    seconds: list[float] = []
     keep: set[str] = set()
     chars_sent = chars_cached = requests = 0
-    for index, text in enumerate(chunks):
-        key = speech_chunk_key(lecture_id, input_hash(text=text, **voice))
+    for index, chunk in enumerate(chunks):
+        key = speech_chunk_key(lecture_id, input_hash(text=chunk.text, **voice))
         keep.add(key)
         local = workdir / f"chunk-{index:04d}.wav"
         if store.exists(key):
             store.get_file(key, local)
-            chars_cached += len(text)
+            chars_cached += len(chunk.text)
         else:
-            engine.synthesize(text, profile, local, language=script.language)
+            engine.synthesize(chunk.text, profile, local, language=script.language)
             store.put_file(key, local, content_type="audio/wav")
-            chars_sent += len(text)
+            chars_sent += len(chunk.text)
             requests += 1
         parts.append(local)
-        chunk_seconds.append(wav_duration(local))
+        seconds.append(wav_duration(local))
 
-    out = workdir / "speech.wav"
-    duration = concat_wavs(parts, out, gap_seconds=GAP_SECONDS)
+    segments = group_segments(chunks, seconds, segment_seconds)
+    segment_files: list[Path] = []
+    segment_seconds_list: list[float] = []
+    timeline: list[dict] = []
+    start = 0.0
+    for number, members in enumerate(segments):
+        segment = workdir / f"segment-{number:04d}.wav"
+        length = concat_wavs(
+            [parts[i] for i in members], segment, gap_seconds=GAP_SECONDS, tail_seconds=GAP_SECONDS, round_up_to=1 / FPS
+        )
+        offset = start
+        for i in members:
+            timeline.append(
+                {
+                    "start": round(offset, 3),
+                    "end": round(offset + seconds[i], 3),
+                    "text": chunks[i].text,
+                    "paragraph": chunks[i].paragraph,
+                    "section": chunks[i].section,
+                }
+            )
+            offset += seconds[i] + GAP_SECONDS
+        segment_files.append(segment)
+        segment_seconds_list.append(length)
+        start += length
     for part in parts:
         part.unlink(missing_ok=True)
+
+    out = workdir / "speech.wav"
+    duration = concat_wavs(segment_files, out, gap_seconds=0.0, fade_ms=0.0)
+    for segment in segment_files:
+        segment.unlink(missing_ok=True)
     _drop_stale_chunks(store, lecture_id, keep)
     return file_artefact(
         "speech",
@@ -76,11 +132,13 @@ def synthesize_speech(
             "licence": engine.licence,
             "cloned": engine.clones_voice,
             "chunks": len(chunks),
+            "segments": len(segments),
             "requests": requests,
             "tts_chars_sent": chars_sent,
             "tts_chars_cached": chars_cached,
-            "gap_seconds": GAP_SECONDS,
-            "chunk_seconds": chunk_seconds,  # where the sentences are: the video stage cuts segments between them
+            # Where the render segments end and where each chunk is spoken: the video and captions stages use these.
+            "segment_seconds": segment_seconds_list,
+            "timeline": timeline,
         },
     )
 

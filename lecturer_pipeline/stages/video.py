@@ -1,10 +1,11 @@
 """Stage 5: the portrait animated with the speech into ``video.mp4``.
 
 Talking-head models slow down and run out of memory on long audio (KDTalker holds every frame in memory), so the
-speech is cut into segments of whole sentences, at most ``segment_seconds`` long, in the silences between them and
-on frame boundaries. Each segment is rendered once and stored under a hash of its audio, the portrait and the
-engine parameters; a retry or an edit renders only the segments that are not stored yet. The segments' pictures are
-joined by stream copy and the whole speech is laid under them once, so sound and picture never drift apart.
+speech is cut into the render segments the speech stage laid out (whole chunks of one paragraph, at most
+``LECTURER_SEGMENT_SECONDS`` long, each a whole number of frames). Each segment is rendered once and stored under a
+hash of its audio, the portrait and the engine parameters; a retry or an edit renders only the segments that are not
+stored yet. The segments' pictures are joined by stream copy and the whole speech is laid under them once, so sound
+and picture never drift apart.
 """
 
 from __future__ import annotations
@@ -23,22 +24,14 @@ from lecturer_pipeline.storage.layout import poster_key, video_key, video_segmen
 from lecturer_pipeline.storage.objects import ObjectStore, sha256_file
 
 DURATION_TOLERANCE = 0.1
-DEFAULT_SEGMENT_SECONDS = 60.0
-FPS = 25
 
 
-def plan_cuts(chunk_seconds: list[float], gap_seconds: float, max_seconds: float, fps: int = FPS) -> list[float]:
-    """Times at which to cut the speech: in the middle of a gap, on a frame boundary, keeping segments of whole
-    chunks no longer than ``max_seconds`` (a single chunk longer than that becomes a segment of its own)."""
-    cuts: list[float] = []
-    position = segment_start = 0.0
-    for index, seconds in enumerate(chunk_seconds):
-        chunk_end = position + seconds
-        if index and chunk_end - segment_start > max_seconds:
-            cut = round((position - gap_seconds / 2) * fps) / fps
-            cuts.append(cut)
-            segment_start = cut
-        position = chunk_end + gap_seconds
+def cut_points(segment_seconds: list[float]) -> list[float]:
+    """Where one render segment ends and the next begins: the running sum of the segments' lengths."""
+    cuts, position = [], 0.0
+    for seconds in segment_seconds[:-1]:
+        position += seconds
+        cuts.append(round(position, 6))
     return cuts
 
 
@@ -51,7 +44,6 @@ def render_video(
     portrait: Artefact,
     workdir: Path,
     *,
-    segment_seconds: float = DEFAULT_SEGMENT_SECONDS,
     commercial: bool = False,
 ) -> Artefact:
     """Render (or reuse) the lecture video and store a poster frame beside it for previews.
@@ -60,7 +52,7 @@ def render_video(
     """
     check_licence(engine.name, engine.licence, commercial=commercial)
     params = {"engine": engine.name, "params": engine.params()}
-    wanted = input_hash(speech=speech.sha256, portrait=portrait.sha256, segment_seconds=segment_seconds, **params)
+    wanted = input_hash(speech=speech.sha256, portrait=portrait.sha256, **params)
     existing = reusable(store, catalog, lecture_id, "video", wanted)
     if existing:
         total = existing.details.get("render_seconds_sent", 0) + existing.details.get("render_seconds_cached", 0)
@@ -69,9 +61,7 @@ def render_video(
 
     speech_wav = speech.path or store.get_file(speech.key, workdir / "speech.wav")
     portrait_png = portrait.path or store.get_file(portrait.key, workdir / "portrait.png")
-    chunk_seconds = speech.details.get("chunk_seconds") or [wav_duration(speech_wav)]
-    cuts = plan_cuts(chunk_seconds, speech.details.get("gap_seconds", 0.0), segment_seconds)
-    pieces = split_wav(speech_wav, cuts, workdir / "segments")
+    pieces = split_wav(speech_wav, cut_points(speech.details.get("segment_seconds") or []), workdir / "segments")
 
     rendered: list[Path] = []
     keep: set[str] = set()

@@ -1,12 +1,14 @@
 """Splitting a script into chunks a TTS call can speak (the Zyphra model makes at most ~30 s, ~400–500 characters).
 
 Chunks follow sentence boundaries (pysbd, a rule-based splitter that works offline and knows abbreviations such as
-"Dr." and "e.g.") and never span a paragraph, so editing one paragraph changes only that paragraph's chunks.
+"Dr." and "e.g.") and never span a paragraph, so editing one paragraph changes only that paragraph's chunks. A line
+starting with ``#`` is a section heading: it is not spoken, it names the chapter its paragraphs belong to.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 
 import pysbd
@@ -42,21 +44,49 @@ def _split_long(sentence: str, max_chars: int) -> list[str]:
     return pieces
 
 
-def chunk_script(text: str, *, language: str = "en-us", max_chars: int = MAX_CHUNK_CHARS) -> list[str]:
+@dataclass(frozen=True)
+class Chunk:
+    """Words for one TTS call, with the paragraph (counted from 0) and section heading they belong to."""
+
+    text: str
+    paragraph: int
+    section: str | None = None
+
+
+def _paragraphs(text: str) -> list[tuple[str, str | None]]:
+    """(paragraph text, section heading) pairs; heading lines are taken out of the spoken text."""
+    found: list[tuple[str, str | None]] = []
+    section: str | None = None
+    for block in re.split(r"\n\s*\n", text):
+        spoken = []
+        for line in block.splitlines():
+            if line.lstrip().startswith("#"):
+                section = line.strip().lstrip("#").strip() or section
+            else:
+                spoken.append(line)
+        paragraph = " ".join(" ".join(spoken).split())
+        if paragraph:
+            found.append((paragraph, section))
+    return found
+
+
+def plan_chunks(text: str, *, language: str = "en-us", max_chars: int = MAX_CHUNK_CHARS) -> list[Chunk]:
     """Pack whole sentences into chunks of at most ``max_chars``, paragraph by paragraph."""
-    chunks: list[str] = []
-    for paragraph in re.split(r"\n\s*\n", text):
-        paragraph = " ".join(paragraph.split())
-        if not paragraph:
-            continue
+    chunks: list[Chunk] = []
+    for number, (paragraph, section) in enumerate(_paragraphs(text)):
         current = ""
         for sentence in split_sentences(paragraph, language):
             for piece in _split_long(sentence, max_chars):
                 if current and len(current) + 1 + len(piece) > max_chars:
-                    chunks.append(current)
+                    chunks.append(Chunk(current, number, section))
                     current = piece
                 else:
                     current = f"{current} {piece}" if current else piece
         if current:
-            chunks.append(current)
+            chunks.append(Chunk(current, number, section))
     return chunks
+
+
+def chunk_script(text: str, *, language: str = "en-us", max_chars: int = MAX_CHUNK_CHARS) -> list[str]:
+    """The chunks' texts only."""
+    return [chunk.text for chunk in plan_chunks(text, language=language, max_chars=max_chars)]

@@ -45,6 +45,7 @@ def speech(
             lecture_script,
             profile,
             step_dir("speech"),
+            segment_seconds=engines.segment_seconds,
         )
     yield artefact_output(audio)
     yield check_result("speech_duration_plausible", speech_duration_plausible(audio, len(lecture_script.text.split())))
@@ -83,7 +84,6 @@ def video(
             speech,
             portrait,
             step_dir("video"),
-            segment_seconds=engines.segment_seconds,
             commercial=engines.commercial,
         )
     yield artefact_output(clip, preview=poster_markdown(objects.get_store(), clip, pipeline.signed_url_seconds))
