@@ -14,7 +14,7 @@ export HF_HUB_DISABLE_TELEMETRY := 1
 
 RUNTIME_PACKAGES := ffmpeg espeak-ng
 # The tests' S3 server (Ceph RADOS Gateway); PostgreSQL is installed by the tests only if none answers.
-TEST_PACKAGES := ceph-mon ceph-osd radosgw ceph-common
+TEST_PACKAGES := ceph-mon ceph-osd radosgw ceph-common chromium
 
 .PHONY: install demo test dev lint clean system-packages test-packages
 

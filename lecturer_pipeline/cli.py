@@ -57,21 +57,37 @@ def cmd_materialize(args: argparse.Namespace) -> int:
 
 
 def cmd_submit(args: argparse.Namespace) -> int:
+    from pydantic import ValidationError
+
+    from lecturer_pipeline.errors import InputError
+    from lecturer_pipeline.ids import lecture_id as make_lecture_id
+    from lecturer_pipeline.ids import normalise_name
     from lecturer_pipeline.manifest import LectureManifest
     from lecturer_pipeline.security.consent import ConsentRecord
     from lecturer_pipeline.uploads import submit_lecture, submit_speaker_files
 
+    lid = make_lecture_id(args.course, args.lecture)  # names are checked before anything is written
+    if args.speaker:
+        normalise_name(args.speaker, what="speaker name")
     if bool(args.script) == bool(args.prompt):
-        raise LecturerError("give exactly one of --script FILE or --prompt TEXT")
+        raise LecturerError("give exactly one of --script FILE or --prompt TEXT", lecture_id=lid)
     text = None
     if args.script:
         try:
             text = Path(args.script).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as error:
-            raise LecturerError(f"cannot read the script: {error}", file=args.script) from error
-    manifest = LectureManifest(
-        title=args.title, speaker=args.speaker, script=text, prompt=args.prompt, language=args.language
-    )
+            raise LecturerError(f"cannot read the script: {error}", lecture_id=lid, file=args.script) from error
+        if not text.strip():
+            raise InputError(
+                "the script is empty: give the words the lecturer should speak", lecture_id=lid, file=args.script
+            )
+    try:
+        manifest = LectureManifest(
+            title=args.title, speaker=args.speaker, script=text, prompt=args.prompt, language=args.language
+        )
+    except ValidationError as error:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'lecture'}: {e['msg']}" for e in error.errors())
+        raise InputError(problems, lecture_id=lid, file=args.script) from error
     _, store = _store_for(_settings())
     if (args.voice or args.portrait or args.consent) and not args.speaker:
         raise LecturerError("--voice, --portrait and --consent belong to a speaker: give --speaker too")
@@ -214,6 +230,24 @@ def cmd_url(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_approve(args: argparse.Namespace) -> int:
+    from lecturer_pipeline.ids import split_lecture_id
+    from lecturer_pipeline.stages.script import approve_draft
+
+    split_lecture_id(args.lecture_id)
+    text = None
+    if args.script:
+        try:
+            text = Path(args.script).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            raise LecturerError(f"cannot read the script: {error}", file=args.script) from error
+    defs, store = _store_for(_settings())
+    key = approve_draft(store, defs.resources["catalog"].get_catalog(), args.lecture_id, text)
+    print(f"lecture: {args.lecture_id}")
+    print(f"approved: {key}", file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lecturer-pipeline", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -252,6 +286,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     pools = commands.add_parser("pools", help="set the concurrency pool limits (LECTURER_POOL_LIMITS) on the instance")
     pools.set_defaults(func=cmd_pools)
+
+    approve = commands.add_parser("approve", help="approve a drafted script (as drafted, or an edited --script)")
+    approve.add_argument("lecture_id")
+    approve.add_argument("--script", metavar="FILE", help="the reviewed text to use instead of the draft")
+    approve.set_defaults(func=cmd_approve)
 
     forget = commands.add_parser("forget-speaker", help="erase a speaker's voice, portrait, consent and speech")
     forget.add_argument("speaker")

@@ -56,6 +56,10 @@ class ConfigurationError(LecturerError):
     retrying."""
 
 
+class AwaitingApproval(LecturerError):
+    """A drafted script has not been reviewed yet: nothing is spoken or rendered until a person approves it."""
+
+
 class StorageError(LecturerError):
     """The object store or catalog failed; the run may be retried once the store is back."""
 

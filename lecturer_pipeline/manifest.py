@@ -30,6 +30,8 @@ class LectureManifest(BaseModel):
 
     @model_validator(mode="after")
     def _script_or_prompt(self) -> LectureManifest:
+        if self.script is not None and not self.script:
+            raise ValueError("the script is empty: give the words the lecturer should speak")
         if bool(self.script) == bool(self.prompt):
             raise ValueError("give exactly one of 'script' (the finished text) or 'prompt' (to draft one)")
         return self

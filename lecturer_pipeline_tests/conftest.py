@@ -20,6 +20,9 @@ from lecturer_pipeline.storage.s3 import S3ObjectStore, make_s3_client
 from lecturer_pipeline_tests.infra import postgres
 from lecturer_pipeline_tests.infra.s3_server import S3Server, start_rgw, stop_rgw
 
+# Retried stages back off from 0.2 s instead of 2 s: the fault tests retry many times. Read when the assets are
+# first imported, so it is set here, before any test imports them.
+os.environ.setdefault("LECTURER_RETRY_DELAY_SECONDS", "0.2")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")

@@ -88,7 +88,16 @@ def test_lecture_on_s3_and_postgres(tmp_path: Path, sample_media, s3_server, s3_
             )
         }
     assert status == "COMPLETED" and script.startswith("Sets are collections")
-    assert kinds == {"reference_voice", "speaker_embed", "portrait", "speech", "video"}
+    assert kinds == {
+        "reference_voice",
+        "speaker_embed",
+        "portrait",
+        "speech",
+        "video",
+        "captions",
+        "transcript",
+        "lms_package",
+    }
 
     # Dagster's own records are in PostgreSQL: the run and its materialisations are there.
     assert postgres_instance.get_run_by_id(outcome.run_id).is_success

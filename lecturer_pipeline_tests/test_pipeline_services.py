@@ -14,6 +14,7 @@ import pytest
 from lecturer_pipeline.definitions import build_definitions
 from lecturer_pipeline.manifest import LectureManifest
 from lecturer_pipeline.settings import Settings
+from lecturer_pipeline.stages.script import approve_draft
 from lecturer_pipeline.storage.layout import speech_key
 from lecturer_pipeline.uploads import submit_lecture, submit_speaker_files
 from lecturer_pipeline_tests.pipeline_helpers import (
@@ -92,14 +93,24 @@ def test_prompt_to_video_through_every_service_with_retries(
     zyphra.fail_next(("html", 524), ("status", 429, 1))
     kdtalker.fail_next(("delay", 0), ("crash",))
 
-    outcome = run(defs, instance, lecture_id)
-    assert outcome.success, outcome.error
+    drafted = run(defs, instance, lecture_id)
 
-    # Script: drafted once after one failed call, spoken words only, provenance recorded.
-    assert ollama.calls - ollama_before == 2
-    script_meta = materialization_metadata(instance, outcome.run_id, "lecture_script")
+    # Script: drafted once after one failed call, spoken words only, provenance recorded — and held for review:
+    # nothing is spoken before a person approves it.
+    assert not drafted.success and "approve" in drafted.error
+    assert ollama.calls - ollama_before == 2 and zyphra.calls == zyphra_before
+    script_meta = materialization_metadata(instance, drafted.run_id, "lecture_script")
     assert script_meta["source"] == "prompt" and script_meta["model"] == "llama3:8b"
     assert script_meta["eval_count"] > 0
+    catalog = defs.resources["catalog"].get_catalog()
+    assert catalog.get_lecture(lecture_id)["status"] == "AWAITING_APPROVAL"
+    draft = catalog.get_lecture(lecture_id)["script"]
+    approve_draft(store, catalog, lecture_id)
+
+    outcome = run(defs, instance, lecture_id)
+    assert outcome.success, outcome.error
+    assert catalog.get_lecture(lecture_id)["script"] == draft, "the approved text is the draft, as reviewed"
+    assert ollama.calls - ollama_before == 2, "approval does not draft again"
 
     # Speech: each chunk requested once successfully; the two failed calls are the only extra ones.
     speech_meta = materialization_metadata(instance, outcome.run_id, "speech")
@@ -195,6 +206,10 @@ def test_cli_materialize_turns_a_prompt_into_a_video(tmp_path, sample_media, zyp
     )
     assert submitted.returncode == 0, submitted.stderr
     calls = (zyphra.calls, ollama.calls, kdtalker.calls)
+    drafted = run_cli(home, "materialize", "hist--rome", env=env)
+    assert drafted.returncode == 1 and "lecturer-pipeline approve hist--rome" in drafted.stderr
+    approved = run_cli(home, "approve", "hist--rome", env=env)
+    assert approved.returncode == 0 and approved.stdout.strip() == "lecture: hist--rome", approved.stderr
     made = run_cli(home, "materialize", "hist--rome", env=env)
     assert made.returncode == 0, made.stderr[-3000:]
     assert made.stdout.splitlines()[0] == "lecture: hist--rome"

@@ -52,3 +52,26 @@ def test_artefacts_and_speakers(catalog: Catalog) -> None:
 def test_unreachable_database_is_a_storage_error() -> None:
     with pytest.raises(StorageError, match="cannot open the catalog"):
         Catalog("postgresql+psycopg2://nobody:secret@127.0.0.1:9/none")
+
+
+def test_a_catalog_from_an_earlier_version_gains_the_new_columns(tmp_path) -> None:
+    import sqlalchemy as sa
+
+    url = f"sqlite:///{tmp_path / 'old.sqlite'}"
+    old = sa.create_engine(url)
+    with old.begin() as connection:
+        connection.execute(
+            sa.text(
+                "create table lectures (id varchar(160) primary key, course varchar(64) not null, "
+                "title text not null, status varchar(16) not null, created_at timestamp not null, "
+                "updated_at timestamp not null, language varchar(16) not null)"
+            )
+        )
+        connection.execute(
+            sa.text("insert into lectures values ('a--b', 'a', 'T', 'COMPLETED', '2026-01-01', '2026-01-01', 'en-us')")
+        )
+    old.dispose()
+    catalog = Catalog(url)
+    catalog.set_status("a--b", Status.FAILED, stage="speech", error="x", run_id="r1")
+    row = catalog.get_lecture("a--b")
+    assert (row["status"], row["run_id"], row["script"]) == ("FAILED", "r1", None)

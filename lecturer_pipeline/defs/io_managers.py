@@ -32,9 +32,18 @@ class ObjectIOManager(dg.ConfigurableIOManager):
         if not isinstance(obj, Artefact):
             raise TypeError(f"{context.asset_key.to_user_string()} must return an Artefact, not {type(obj).__name__}")
         size = obj.bytes
+        uploaded = obj.path is not None
         if obj.path is not None:
             size = self.objects.get_store().put_file(obj.key, obj.path, content_type=obj.content_type).size
             obj.path.unlink(missing_ok=True)
+        try:
+            self._record(context, obj, size)
+        except StorageError:
+            if uploaded:  # an object the catalog does not know would look finished to nobody: take it back
+                self.objects.get_store().delete(obj.key)
+            raise
+
+    def _record(self, context: dg.OutputContext, obj: Artefact, size: int) -> None:
         self.catalog.get_catalog().record_artefact(
             ArtefactRow(
                 lecture_id=context.partition_key,
@@ -103,10 +112,16 @@ class CatalogIOManager(dg.ConfigurableIOManager):
                 status=Status.RUNNING.value,
                 stage="lecture_script",
                 error=None,
+                run_id=context.run_id,
             )
         elif isinstance(obj, Publication):
             catalog.upsert_lecture(
-                obj.lecture_id, status=Status.COMPLETED.value, stage="published_lecture", video_url=obj.url, error=None
+                obj.lecture_id,
+                status=Status.COMPLETED.value,
+                stage="published_lecture",
+                video_url=obj.url,
+                error=None,
+                run_id=context.run_id,
             )
         else:
             raise TypeError(f"{context.asset_key.to_user_string()} returned {type(obj).__name__}; expected a script")

@@ -12,11 +12,19 @@ from contextlib import contextmanager
 
 import dagster as dg
 
-from lecturer_pipeline.errors import ConfigurationError, InputError, LecturerError, ServiceError, StorageError
+from lecturer_pipeline.errors import (
+    AwaitingApproval,
+    ConfigurationError,
+    InputError,
+    LecturerError,
+    ServiceError,
+    StorageError,
+)
 from lecturer_pipeline.ids import split_lecture_id
 from lecturer_pipeline.storage.catalog import Catalog, Status
 
 SERVICE_RETRIES = 3
+HELD = (Status.FAILED.value, Status.AWAITING_APPROVAL.value)
 
 
 def _is_permanent(error: Exception) -> bool:
@@ -28,15 +36,22 @@ def _is_permanent(error: Exception) -> bool:
 @contextmanager
 def lecture_stage(context: dg.AssetExecutionContext, catalog: Catalog, stage: str) -> Iterator[str]:
     """Mark the lecture RUNNING at ``stage``; on failure mark it FAILED with the reason and re-raise suitably."""
-    lecture_id = context.partition_key
-    if catalog.get_lecture(lecture_id) is not None:
-        catalog.set_status(lecture_id, Status.RUNNING, stage=stage)
+    lecture_id, run_id = context.partition_key, context.run.run_id
     try:
+        row = catalog.get_lecture(lecture_id)
+        # A failure (or a draft held for review) recorded by an earlier step of this same run stays visible while
+        # the run's independent steps go on; a new run starts afresh.
+        settled = row is not None and row["status"] in HELD and row.get("run_id") == run_id
+        if row is not None and not settled:
+            catalog.set_status(lecture_id, Status.RUNNING, stage=stage, run_id=run_id)
         yield lecture_id
+    except AwaitingApproval as error:
+        catalog.set_status(lecture_id, Status.AWAITING_APPROVAL, stage=stage, error=str(error), run_id=run_id)
+        raise dg.Failure(description=str(error), allow_retries=False) from error
     except Exception as error:
         message = str(error.with_context(lecture_id=lecture_id)) if isinstance(error, LecturerError) else str(error)
         try:
-            catalog.mark_failed(lecture_id, split_lecture_id(lecture_id)[0], stage, message)
+            catalog.mark_failed(lecture_id, split_lecture_id(lecture_id)[0], stage, message, run_id=run_id)
         except (StorageError, InputError) as record_error:
             context.log.warning(f"could not record the failure in the catalog: {record_error}")
         if _is_permanent(error):

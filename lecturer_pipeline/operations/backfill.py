@@ -19,6 +19,9 @@ LECTURE_ASSETS = (
     "speech",
     "video",
     "published_lecture",
+    "captions",
+    "transcript",
+    "lms_package",
 )
 COURSE_TAG = "lecturer/course"
 

@@ -1,9 +1,9 @@
 """Erasure of a speaker on request: nothing of their voice or face is left in the store or the catalog.
 
 What goes: the sealed reference voice and profile, the normalised portrait, every upload linked to the speaker
-(voice, portrait, consent record), and every lecture's generated audio and video (both carry the cloned voice),
-with their catalog rows. The lectures themselves stay, marked ERASED with the reason, so a course shows what was
-removed and can be rebuilt with another speaker; the speaker's row, consent record included, is deleted.
+(voice, portrait, consent record), and every lecture's generated audio, video and LMS package (all carry the cloned
+voice), with their catalog rows. The lectures themselves stay, marked ERASED with the reason, so a course shows what
+was removed and can be rebuilt with another speaker; the speaker's row, consent record included, is deleted.
 Objects go before rows, so an interrupted erasure is finished by running it again.
 """
 
@@ -22,7 +22,7 @@ from lecturer_pipeline.storage.catalog import Catalog, Status, artefacts, lectur
 from lecturer_pipeline.storage.layout import portrait_key, portrait_upload_keys, voice_upload_keys
 from lecturer_pipeline.storage.objects import ObjectStore
 
-VOICE_DERIVED_KINDS = ("reference_voice", "speaker_embed", "portrait", "speech", "video")
+VOICE_DERIVED_KINDS = ("reference_voice", "speaker_embed", "portrait", "speech", "video", "lms_package")
 
 
 @dataclass
@@ -64,7 +64,8 @@ def forget_speaker(store: ObjectStore, catalog: Catalog, speaker: str, *, now: d
     objects = [info for prefix in (f"voices/{speaker}/",) for info in store.list(prefix)]
     objects += [info for info in (store.stat(k) for k in _speaker_keys(speaker)) if info is not None]
     for lecture_id in lecture_ids:
-        for prefix in (f"generated/audio/{lecture_id}/", f"generated/video/{lecture_id}/"):
+        # The LMS package holds the video, so the voice, too.
+        for prefix in (f"generated/{kind}/{lecture_id}/" for kind in ("audio", "video", "lms")):
             objects += list(store.list(prefix))
     for info in objects:
         store.delete(info.key)

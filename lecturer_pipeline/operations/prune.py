@@ -38,7 +38,7 @@ def utc(moment: datetime) -> datetime:
 def lecture_prefixes(lecture_id: str) -> tuple[str, ...]:
     """Every folder a lecture's generated media lives under (DESIGN.md §3); the trailing slash keeps
     ``cs101--intro`` from matching ``cs101--intro-2``."""
-    return tuple(f"generated/{kind}/{lecture_id}/" for kind in ("audio", "video", "captions"))
+    return tuple(f"generated/{kind}/{lecture_id}/" for kind in ("audio", "video", "captions", "lms"))
 
 
 def voice_keys(speaker: str) -> tuple[str, str]:

@@ -11,9 +11,9 @@ from lecturer_pipeline.ids import normalise_name, split_lecture_id
 from lecturer_pipeline.manifest import LectureManifest, parse_manifest, parse_plain_script
 from lecturer_pipeline.model import LectureScript
 from lecturer_pipeline.security.consent import record_consent
-from lecturer_pipeline.stages.common import input_hash
+from lecturer_pipeline.stages.common import find_first, input_hash
 from lecturer_pipeline.storage.catalog import Catalog
-from lecturer_pipeline.storage.layout import lecture_upload_keys
+from lecturer_pipeline.storage.layout import lecture_upload_keys, portrait_upload_keys, voice_upload_keys
 from lecturer_pipeline.storage.objects import ObjectStore
 from lecturer_pipeline.text.script import clean_script, text_sha256
 
@@ -59,6 +59,25 @@ def script_from_manifest(lecture_id: str, key: str, manifest: LectureManifest, t
     )
 
 
+def _require_speaker(
+    store: ObjectStore, catalog: Catalog, lecture_id: str, key: str, manifest: LectureManifest
+) -> None:
+    """A lecture without ``speaker`` uses its course's name; refuse it when no such speaker exists."""
+    if manifest.speaker:
+        return
+    course, _ = split_lecture_id(lecture_id)
+    if catalog.get_speaker(course) or any(
+        find_first(store, keys) for keys in (voice_upload_keys(course), portrait_upload_keys(course))
+    ):
+        return
+    raise InputError(
+        f"the lecture names no speaker and course {course} has no default speaker (no uploads/voice/{course}.* or "
+        f'uploads/portrait/{course}.*): add "speaker": "<name>" to the manifest',
+        lecture_id=lecture_id,
+        file=key,
+    )
+
+
 def prepare_script(
     store: ObjectStore, catalog: Catalog, lecture_id: str, writer: ScriptWriter | None
 ) -> tuple[LectureScript, dict[str, Any]]:
@@ -69,6 +88,9 @@ def prepare_script(
     changes the words under a finished speech.
     """
     key, manifest = read_lecture_upload(store, lecture_id)
+    if manifest.script:
+        script_from_manifest(lecture_id, key, manifest, manifest.script, "text")  # script errors come first
+    _require_speaker(store, catalog, lecture_id, key, manifest)
     if manifest.consent:
         speaker = script_from_manifest(lecture_id, key, manifest, manifest.script or "-", "text").speaker
         record_consent(catalog, speaker, manifest.consent, source=key)
@@ -108,3 +130,25 @@ def prepare_script(
         "total_seconds": draft.total_duration_s,
         "reused_draft": False,
     }
+
+
+def approve_draft(store: ObjectStore, catalog: Catalog, lecture_id: str, text: str | None = None) -> str:
+    """Approve a lecture's drafted script — as drafted, or the reviewed ``text`` — by submitting it as the lecture's
+    script: the manifest keeps its title, speaker and language and loses its prompt. Returns the manifest key.
+
+    Submitting is the approval: the upload sensor starts the lecture again, and speech is made from this text.
+    """
+    key, manifest = read_lecture_upload(store, lecture_id)
+    row = catalog.get_lecture(lecture_id) or {}
+    final = text if text is not None else row.get("script")
+    if not final:
+        raise InputError(
+            "has no drafted script to approve yet: materialise lecture_script first", lecture_id=lecture_id
+        )
+    cleaned = clean_script(final)
+    approved = manifest.model_copy(update={"script": cleaned, "prompt": None, "target_minutes": None})
+    body = approved.model_dump_json(exclude_none=True, indent=2).encode()
+    store.put_bytes(lecture_upload_keys(*split_lecture_id(lecture_id))[0], body, content_type="application/json")
+    if key.endswith(".txt"):
+        store.delete(key)
+    return lecture_upload_keys(*split_lecture_id(lecture_id))[0]

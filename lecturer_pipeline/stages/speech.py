@@ -16,6 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from lecturer_pipeline.engines.base import SpeakerProfile, SpeechEngine
+from lecturer_pipeline.errors import AwaitingApproval
 from lecturer_pipeline.media.audio import concat_wavs, wav_duration
 from lecturer_pipeline.model import Artefact, LectureScript
 from lecturer_pipeline.stages.common import file_artefact, input_hash, reusable
@@ -46,6 +47,17 @@ def group_segments(chunks: list[Chunk], seconds: list[float], max_seconds: float
     return segments
 
 
+def require_approved(script: LectureScript) -> None:
+    """A script drafted by a model is spoken only after a person approved it (by submitting it as the script)."""
+    if script.source == "prompt":
+        raise AwaitingApproval(
+            "its script was drafted from a prompt and waits for review: read it (`lecturer-pipeline status` or the "
+            f"studio), then approve it with `lecturer-pipeline approve {script.lecture_id}` (add --script FILE to "
+            "approve an edited text); nothing is spoken or rendered before that",
+            lecture_id=script.lecture_id,
+        )
+
+
 def synthesize_speech(
     store: ObjectStore,
     catalog: Catalog,
@@ -57,6 +69,7 @@ def synthesize_speech(
     segment_seconds: float = DEFAULT_SEGMENT_SECONDS,
 ) -> Artefact:
     """Speak the script, reusing every chunk already stored for the same text, voice and engine."""
+    require_approved(script)
     lecture_id = script.lecture_id
     voice = {"voice": profile.fingerprint, "engine": engine.name, "params": engine.params(), "lang": script.language}
     layout = {"gap": GAP_SECONDS, "fps": FPS, "segment_seconds": segment_seconds}

@@ -30,6 +30,7 @@ class Status(StrEnum):
     FAILED = "FAILED"
     PRUNED = "PRUNED"
     ERASED = "ERASED"
+    AWAITING_APPROVAL = "AWAITING_APPROVAL"
 
 
 lectures = sa.Table(
@@ -40,13 +41,14 @@ lectures = sa.Table(
     sa.Column("title", sa.Text, nullable=False, default=""),
     sa.Column("speaker", sa.String(64), nullable=True, index=True),
     sa.Column("language", sa.String(16), nullable=False, default="en-us"),
-    sa.Column("status", sa.String(16), nullable=False, default=Status.PENDING.value),
+    sa.Column("status", sa.String(24), nullable=False, default=Status.PENDING.value),
     sa.Column("stage", sa.String(32), nullable=True),
     sa.Column("script", sa.Text, nullable=True),
     sa.Column("script_sha256", sa.String(64), nullable=True),
     sa.Column("script_source", sa.String(16), nullable=True),
     sa.Column("script_input_hash", sa.String(64), nullable=True),
     sa.Column("error", sa.Text, nullable=True),
+    sa.Column("run_id", sa.String(64), nullable=True),  # the Dagster run that last set the status
     sa.Column("video_url", sa.Text, nullable=True),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, default=_now),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, default=_now, onupdate=_now),
@@ -103,8 +105,21 @@ class Catalog:
         try:
             self.engine = sa.create_engine(url, pool_pre_ping=True, connect_args=connect_args)
             metadata.create_all(self.engine)
+            self._add_missing_columns()
         except SQLAlchemyError as error:
             raise StorageError(f"cannot open the catalog at {self.describe()}: {error}") from error
+
+    def _add_missing_columns(self) -> None:
+        """Bring a catalog made by an earlier version up to date: ``create_all`` creates missing tables but never
+        adds columns, and every column added since the first release is nullable, so ``ADD COLUMN`` suffices."""
+        inspector = sa.inspect(self.engine)
+        with self.engine.begin() as connection:
+            for table in metadata.sorted_tables:
+                present = {column["name"] for column in inspector.get_columns(table.name)}
+                for column in table.columns:
+                    if column.name not in present and column.nullable:
+                        kind = column.type.compile(dialect=self.engine.dialect)
+                        connection.execute(sa.text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}'))
 
     def describe(self) -> str:
         """The database URL without its password."""
@@ -145,16 +160,24 @@ class Catalog:
         return [dict(row) for row in self._run("read", query).mappings()]
 
     def set_status(
-        self, lecture_id: str, status: Status, *, stage: str | None = None, error: str | None = None
+        self,
+        lecture_id: str,
+        status: Status,
+        *,
+        stage: str | None = None,
+        error: str | None = None,
+        run_id: str | None = None,
     ) -> None:
         values: dict[str, Any] = {"status": status.value, "error": error}
         if stage:
             values["stage"] = stage
+        if run_id:
+            values["run_id"] = run_id
         self._run("status update", lectures.update().where(lectures.c.id == lecture_id).values(**values))
 
-    def mark_failed(self, lecture_id: str, course: str, stage: str, error: str) -> None:
+    def mark_failed(self, lecture_id: str, course: str, stage: str, error: str, *, run_id: str | None = None) -> None:
         """Record a failure, creating the lecture's row if the failure came before its script was stored."""
-        values: dict[str, Any] = {"status": Status.FAILED.value, "stage": stage, "error": error}
+        values: dict[str, Any] = {"status": Status.FAILED.value, "stage": stage, "error": error, "run_id": run_id}
         if self.get_lecture(lecture_id) is None:
             values["course"] = course
         self.upsert_lecture(lecture_id, **values)

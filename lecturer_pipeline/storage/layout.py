@@ -58,3 +58,27 @@ def video_segments_prefix(lecture_id: str) -> str:
 
 def poster_key(lecture_id: str) -> str:
     return f"generated/video/{lecture_id}/poster.jpg"
+
+
+def captions_prefix(lecture_id: str) -> str:
+    return f"generated/captions/{lecture_id}/"
+
+
+def captions_key(lecture_id: str) -> str:
+    return f"{captions_prefix(lecture_id)}captions.vtt"
+
+
+def chapters_key(lecture_id: str) -> str:
+    return f"{captions_prefix(lecture_id)}chapters.vtt"
+
+
+def transcript_key(lecture_id: str) -> str:
+    return f"{captions_prefix(lecture_id)}transcript.txt"
+
+
+def lms_prefix(lecture_id: str) -> str:
+    return f"generated/lms/{lecture_id}/"
+
+
+def lms_package_key(lecture_id: str) -> str:
+    return f"{lms_prefix(lecture_id)}{lecture_id}-scorm12.zip"

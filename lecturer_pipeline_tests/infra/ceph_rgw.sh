@@ -12,6 +12,15 @@
 #                           Everything else goes to stderr.
 #   ceph_rgw.sh stop DIR    stop the daemons of DIR (by pid file / by their
 #                           "-c DIR/ceph.conf" command line only); idempotent.
+#   ceph_rgw.sh rgw-stop DIR
+#                           stop only the radosgw of DIR (TERM by its pid file,
+#                           KILL after a bounded wait); mon and OSD keep running,
+#                           so the S3 endpoint goes away as in a gateway outage.
+#                           Idempotent.
+#   ceph_rgw.sh rgw-start DIR
+#                           start that radosgw again with the same ceph.conf
+#                           (same port, same users and keys, same data) and wait
+#                           until it answers HTTP; a no-op if it is running.
 #
 # Nothing is read from or written to /etc/ceph or /var/run/ceph: every command
 # gets "-c DIR/ceph.conf", and run dir, admin sockets, pid files, logs, keyring
@@ -25,7 +34,7 @@ STOP_TIMEOUT="${CEPH_RGW_STOP_TIMEOUT:-10}"      # per shutdown phase, then SIGK
 log() { printf '[ceph_rgw %s] %s\n' "$(date +%T)" "$*" >&2; }
 
 usage() {
-    echo "usage: $0 {start|stop} DIR" >&2
+    echo "usage: $0 {start|stop|rgw-stop|rgw-start} DIR" >&2
     exit 2
 }
 
@@ -134,6 +143,82 @@ dump_logs() {
         echo "----- tail -n 40 $f -----" >&2
         tail -n 40 "$f" >&2 || true
     done
+}
+
+# The running radosgw of DIR, from its pid file, only if that PID's command
+# line really is "-c DIR/ceph.conf ... client.rgw.gw" (a stale file is ignored).
+rgw_pid() {  # rgw_pid DIR
+    local dir="$1" pid args
+    [ -f "$dir/run/client.rgw.gw.pid" ] || return 0
+    pid=$(cat "$dir/run/client.rgw.gw.pid" 2>/dev/null || true)
+    [[ "$pid" =~ ^[0-9]+$ ]] || return 0
+    is_running "$pid" || return 0
+    args=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null || true)
+    case "$args" in
+        *" -c $dir/ceph.conf "*client.rgw.gw*) echo "$pid" ;;
+    esac
+}
+
+rgw_port() {  # rgw_port DIR: the port radosgw was configured with at start
+    sed -n 's/^rgw_frontends = beast endpoint=127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' "$1/ceph.conf"
+}
+
+do_rgw_stop() {
+    local dir="$1" pid
+    [ -d "$dir" ] || { echo "ceph_rgw: no cluster in $dir" >&2; exit 1; }
+    dir=$(cd "$dir" && pwd -P)
+    pid=$(rgw_pid "$dir")
+    if [ -z "$pid" ]; then
+        log "radosgw of $dir is not running"
+        return 0
+    fi
+    log "stopping radosgw (pid $pid); mon and osd keep running"
+    if ! term_and_wait "$STOP_TIMEOUT" "$pid"; then
+        log "SIGKILL radosgw (pid $pid)"
+        kill -KILL "$pid" 2>/dev/null || true
+        local deadline=$((SECONDS + 5))
+        while is_running "$pid"; do
+            if [ $SECONDS -ge $deadline ]; then
+                log "ERROR: radosgw (pid $pid) still alive"
+                return 1
+            fi
+            sleep 0.1
+        done
+    fi
+    rm -f "$dir/run/client.rgw.gw.pid" "$dir/run/ceph-client.rgw.gw.asok" 2>/dev/null || true
+    return 0
+}
+
+do_rgw_start() {
+    local dir="$1" port code deadline
+    [ -f "$dir/ceph.conf" ] || { echo "ceph_rgw: no cluster in $dir (ceph.conf missing)" >&2; exit 1; }
+    dir=$(cd "$dir" && pwd -P)
+    port=$(rgw_port "$dir")
+    [ -n "$port" ] || { echo "ceph_rgw: no radosgw port in $dir/ceph.conf" >&2; exit 1; }
+    deadline=$((SECONDS + START_TIMEOUT))
+    if [ -z "$(rgw_pid "$dir")" ]; then
+        log "starting radosgw again on 127.0.0.1:$port"
+        radosgw -c "$dir/ceph.conf" --setuser root --setgroup root -n client.rgw.gw \
+            >>"$dir/log/rgw.out" 2>&1
+    fi
+    while :; do
+        code=$(curl -s -o /dev/null -m 2 -w '%{http_code}' "http://127.0.0.1:$port/" 2>/dev/null || true)
+        case "$code" in 2??|3??|4??) break ;; esac
+        if [ $SECONDS -ge $deadline ]; then
+            log "radosgw did not answer HTTP on 127.0.0.1:$port within ${START_TIMEOUT}s"
+            dump_logs "$dir"
+            exit 1
+        fi
+        if ! ps -ww -eo stat=,args= 2>/dev/null | awk -v conf="$dir/ceph.conf" \
+            '$1 !~ /^Z/ && $2 ~ /radosgw$/ && index($0 " ", " -c " conf " ") > 0 { found = 1 } END { exit !found }'
+        then
+            log "radosgw died while starting"
+            dump_logs "$dir"
+            exit 1
+        fi
+        sleep 0.2
+    done
+    log "radosgw answers HTTP $code on 127.0.0.1:$port"
 }
 
 do_start() {
@@ -337,5 +422,7 @@ EOF
 case "$1" in
     start) do_start "$2" ;;
     stop) do_stop "$2" ;;
+    rgw-stop) do_rgw_stop "$2" ;;
+    rgw-start) do_rgw_start "$2" ;;
     *) usage ;;
 esac

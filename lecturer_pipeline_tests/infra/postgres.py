@@ -6,6 +6,10 @@
    ``postgres`` user, started on a free loopback port, stopped at the end.
 
 Each test session then works in a fresh database of its own, dropped afterwards.
+
+Fault tests need a server they may take down mid-run without disturbing the rest of the suite: ``ThrowawayCluster``
+is such a cluster of their own, which can be killed (``pause``) and started again on the same data and port
+(``resume``).
 """
 
 from __future__ import annotations
@@ -74,6 +78,56 @@ def start_throwaway_cluster() -> tuple[str, Callable[[], None]]:
         shutil.rmtree(root, ignore_errors=True)
 
     return f"postgresql+psycopg2://postgres@127.0.0.1:{port}/postgres", stop
+
+
+class ThrowawayCluster:
+    """A throwaway cluster of one's own that can lose its server and get it back, for fault tests.
+
+    ``pause`` is ``pg_ctl stop -m immediate``: the postmaster and every backend exit at once without a checkpoint,
+    so clients see their connections drop and new ones refused, as when the database host dies. ``resume`` starts the
+    server again on the same data directory and port (PostgreSQL replays its WAL), so the same URLs work again and
+    everything committed before the pause is still there.
+    """
+
+    def __init__(self) -> None:
+        self._bin = _pg_bin()
+        self.root = Path(tempfile.mkdtemp(prefix="lecturer-pg-"))
+        shutil.chown(self.root, "postgres", "postgres")
+        self.data, self.port = self.root / "data", _free_port()
+        self.url = f"postgresql+psycopg2://postgres@127.0.0.1:{self.port}/postgres"
+        try:
+            self._pg("initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres")
+            self.resume()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _pg(self, tool: str, *args: str, check: bool = True) -> subprocess.CompletedProcess[bytes]:
+        command = ["runuser", "-u", "postgres", "--", str(self._bin / tool), *args]
+        return subprocess.run(command, check=check, capture_output=True, timeout=120)
+
+    def running(self) -> bool:
+        """Whether the server is up (``pg_ctl status``), whatever state the caller believes it is in."""
+        return self._pg("pg_ctl", "-D", str(self.data), "status", check=False).returncode == 0
+
+    def pause(self) -> None:
+        """Kill the server (immediate shutdown) and return once it is gone; a no-op when it is not running."""
+        if self.running():
+            self._pg("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "-t", "60", "stop")
+
+    def resume(self) -> None:
+        """Start the server on the same data directory and port; return once it accepts connections."""
+        if self.running():
+            return
+        options = f"-h 127.0.0.1 -p {self.port} -k {self.root} -c fsync=off"
+        log = str(self.root / "log")
+        self._pg("pg_ctl", "-D", str(self.data), "-l", log, "-o", options, "-w", "-t", "60", "start")
+
+    def stop(self) -> None:
+        """Stop the server if it runs and delete the cluster; safe to call more than once."""
+        if self.data.exists():
+            self._pg("pg_ctl", "-D", str(self.data), "-m", "fast", "stop", check=False)
+        shutil.rmtree(self.root, ignore_errors=True)
 
 
 def admin_server() -> tuple[str, Callable[[], None]]:

@@ -26,9 +26,10 @@ import pathlib
 import subprocess
 from dataclasses import dataclass
 
-__all__ = ["SCRIPT", "S3Server", "start_rgw", "stop_rgw"]
+__all__ = ["SCRIPT", "S3Server", "start_gateway", "start_rgw", "stop_gateway", "stop_rgw"]
 
-#: The bash script that creates/starts (``start DIR``) and stops (``stop DIR``) a cluster.
+#: The bash script that creates/starts (``start DIR``) and stops (``stop DIR``) a cluster, and stops/starts only its
+#: gateway (``rgw-stop DIR`` / ``rgw-start DIR``).
 SCRIPT: pathlib.Path = pathlib.Path(__file__).resolve().with_name("ceph_rgw.sh")
 
 # Start normally takes ~5 s; the script bounds itself to 120 s by default.
@@ -106,3 +107,48 @@ def stop_rgw(workdir: pathlib.Path) -> None:
     )
     if proc.returncode != 0:
         raise RuntimeError(f"ceph_rgw.sh stop {workdir} failed (rc={proc.returncode}):\n{proc.stderr}")
+
+
+def _read_server(workdir: pathlib.Path) -> S3Server:
+    data = json.loads((pathlib.Path(workdir) / "s3.json").read_text())
+    return S3Server(
+        endpoint_url=str(data["endpoint_url"]),
+        access_key=str(data["access_key"]),
+        secret_key=str(data["secret_key"]),
+        region=str(data.get("region", "us-east-1")),
+    )
+
+
+def stop_gateway(workdir: pathlib.Path) -> None:
+    """Stop only the radosgw of the cluster in ``workdir``; its mon and OSD (and so every stored object) stay up.
+
+    This is an S3 outage as clients see it: the endpoint refuses connections until :func:`start_gateway`. The
+    gateway is found by its pid file (checked against its ``-c workdir/ceph.conf`` command line) and gets TERM,
+    then KILL after a bounded wait. Idempotent.
+    """
+    _gateway("rgw-stop", workdir, _STOP_TIMEOUT_S)
+
+
+def start_gateway(workdir: pathlib.Path) -> S3Server:
+    """Start the radosgw of ``workdir`` again (same port, users, keys and data) and return once it answers HTTP.
+
+    Returns the same connection details :func:`start_rgw` returned, so clients made before the outage work again.
+    A no-op (apart from the wait) when the gateway is running.
+    """
+    _gateway("rgw-start", workdir, _START_TIMEOUT_S)
+    return _read_server(workdir)
+
+
+def _gateway(command: str, workdir: pathlib.Path, timeout: float) -> None:
+    try:
+        proc = subprocess.run(
+            ["bash", str(SCRIPT), command, str(workdir)],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise RuntimeError(f"ceph_rgw.sh {command} {workdir} timed out after {exc.timeout}s") from exc
+    if proc.returncode != 0:
+        raise RuntimeError(f"ceph_rgw.sh {command} {workdir} failed (rc={proc.returncode}):\n{proc.stderr}")

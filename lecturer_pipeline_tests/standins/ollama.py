@@ -364,7 +364,8 @@ class OllamaStandIn:
 
     Counters: ``calls`` (every generate/chat request, failed ones too), ``generations`` (answers the "model"
     produced — the work a real server would have spent, whether or not the client was still there to receive it),
-    ``last_bodies`` (the last parsed body per endpoint) and ``last_body`` (the most recent of them).
+    ``last_bodies`` (the last parsed body per endpoint) and ``last_body`` (the most recent of them); ``injected``
+    counts the requests that met a failure behaviour, queued or random, and ``injections`` lists those behaviours.
     Set ``answer`` to make the model say exactly that (e.g. markdown, to test cleanup); ``models`` is what is pulled.
     """
 
@@ -450,6 +451,7 @@ class OllamaStandIn:
         """Zero the counters, forget bodies and the ``answer`` override, and drop every queued or random failure."""
         with self._lock:
             self._calls = self._generations = self._in_flight = 0
+            self._injections: list[tuple[Any, ...]] = []
             self._bodies: dict[str, dict[str, Any]] = {}
             self._last_path: str | None = None
             self._errors: list[BaseException] = []
@@ -463,6 +465,18 @@ class OllamaStandIn:
     def calls(self) -> int:
         with self._lock:
             return self._calls
+
+    @property
+    def injected(self) -> int:
+        """Requests that met a failure behaviour (queued or random); a ``delay`` counts, even one a client outlasts."""
+        with self._lock:
+            return len(self._injections)
+
+    @property
+    def injections(self) -> list[tuple[Any, ...]]:
+        """The behaviours requests met, in arrival order."""
+        with self._lock:
+            return list(self._injections)
 
     @property
     def generations(self) -> int:
@@ -497,11 +511,14 @@ class OllamaStandIn:
         with self._lock:
             self._calls += 1
             self._in_flight += 1
+            behaviour = None
             if self._queue:
-                return self._queue.popleft()
-            if self._rate and self._random.random() < self._rate:
-                return self._random.choice(self._mix)
-            return None
+                behaviour = self._queue.popleft()
+            elif self._rate and self._random.random() < self._rate:
+                behaviour = self._random.choice(self._mix)
+            if behaviour is not None:
+                self._injections.append(behaviour)
+            return behaviour
 
     def _end(self) -> None:
         with self._idle:

@@ -316,6 +316,9 @@ class ZyphraStandIn:
     Counters: ``calls`` (every request, failed ones too), ``successes`` (audio produced — what the real service
     would bill, whether or not the client was still there to receive it), ``chars_served`` (sum of ``len(text)``
     over successes), ``texts`` (every request's text, in arrival order) and ``served_texts`` (successes only).
+    ``injected`` counts the requests that met a failure behaviour, queued or random; ``injections`` lists those
+    behaviours and ``injected_texts`` the requests' texts, in the same order (so a test can tell which served text
+    went to a client that had already timed out on a ``delay``).
     """
 
     def __init__(
@@ -396,6 +399,8 @@ class ZyphraStandIn:
         """Zero the counters and logs and drop every queued or random failure."""
         with self._lock:
             self._calls = self._successes = self._chars = self._in_flight = 0
+            self._injections: list[tuple[Any, ...]] = []
+            self._injected_texts: list[str | None] = []
             self._texts: list[str] = []
             self._served_texts: list[str] = []
             self._errors: list[BaseException] = []
@@ -413,6 +418,24 @@ class ZyphraStandIn:
     def successes(self) -> int:
         with self._lock:
             return self._successes
+
+    @property
+    def injected(self) -> int:
+        """Requests that met a failure behaviour (queued or random); a ``delay`` counts, even one a client outlasts."""
+        with self._lock:
+            return len(self._injections)
+
+    @property
+    def injections(self) -> list[tuple[Any, ...]]:
+        """The behaviours requests met, in arrival order."""
+        with self._lock:
+            return list(self._injections)
+
+    @property
+    def injected_texts(self) -> list[str | None]:
+        """The text of each request in ``injections`` (None when its body had no text)."""
+        with self._lock:
+            return list(self._injected_texts)
 
     @property
     def chars_served(self) -> int:
@@ -449,11 +472,15 @@ class ZyphraStandIn:
             self._in_flight += 1
             if isinstance(text, str):
                 self._texts.append(text)
+            behaviour = None
             if self._queue:
-                return self._queue.popleft()
-            if self._rate and self._random.random() < self._rate:
-                return self._random.choice(self._mix)
-            return None
+                behaviour = self._queue.popleft()
+            elif self._rate and self._random.random() < self._rate:
+                behaviour = self._random.choice(self._mix)
+            if behaviour is not None:
+                self._injections.append(behaviour)
+                self._injected_texts.append(text if isinstance(text, str) else None)
+            return behaviour
 
     def _end(self) -> None:
         with self._idle:

@@ -21,6 +21,7 @@ from lecturer_pipeline.workdir import step_dir
     io_manager_key="object_io_manager",
     retry_policy=SERVICE_RETRY,
     pool="zyphra",
+    deps=["portrait"],  # a refused portrait fails the lecture before any speech is paid for or stored
     group_name=GROUP,
     kinds={"wav"},
     check_specs=[dg.AssetCheckSpec("speech_duration_plausible", asset="speech")],

@@ -14,6 +14,8 @@ from lecturer_pipeline.stages.publish import publish_video
     partitions_def=lectures_partitions,
     io_manager_key="catalog_io_manager",
     ins={"video": dg.AssetIn(metadata={"reference_only": True})},
+    # A lecture is published, and COMPLETED, once everything handed to learners exists.
+    deps=["captions", "transcript", "lms_package"],
     group_name=GROUP,
     kinds={"s3"},
 )

@@ -1,0 +1,95 @@
+"""Accessibility and LMS assets: ``captions`` (+ chapters), ``transcript`` and ``lms_package`` (SCORM 1.2 zip)."""
+
+import dagster as dg
+
+from lecturer_pipeline.defs.assets import GROUP, SERVICE_RETRY, artefact_output
+from lecturer_pipeline.defs.partitions import lectures_partitions
+from lecturer_pipeline.defs.resources import CatalogResource, ObjectStoreResource
+from lecturer_pipeline.defs.tracking import lecture_stage
+from lecturer_pipeline.model import Artefact, LectureScript
+from lecturer_pipeline.stages.captions import make_captions, make_transcript
+from lecturer_pipeline.stages.lms import build_lms_package
+from lecturer_pipeline.workdir import step_dir
+
+
+@dg.asset(
+    partitions_def=lectures_partitions,
+    io_manager_key="object_io_manager",
+    # The speech's record carries the timeline of its chunks: the audio itself is not needed.
+    ins={"speech": dg.AssetIn(metadata={"reference_only": True})},
+    retry_policy=SERVICE_RETRY,
+    group_name=GROUP,
+    kinds={"webvtt"},
+)
+def captions(
+    context: dg.AssetExecutionContext,
+    lecture_script: LectureScript,
+    speech: Artefact,
+    objects: ObjectStoreResource,
+    catalog: CatalogResource,
+) -> dg.Output[Artefact]:
+    """WebVTT captions from the script, timed by the measured length of each spoken chunk (``captions.vtt``), and a
+    chapters track (``chapters.vtt``) when the script has ``#`` section headings."""
+    with lecture_stage(context, catalog.get_catalog(), "captions"):
+        made = make_captions(objects.get_store(), catalog.get_catalog(), lecture_script, speech, step_dir("captions"))
+    titles = made.details.get("chapter_titles") or []
+    listing = dg.MetadataValue.md("\n".join(f"1. {title}" for title in titles)) if titles else None
+    return artefact_output(made, chapter_titles=listing)
+
+
+@dg.asset(
+    partitions_def=lectures_partitions,
+    io_manager_key="object_io_manager",
+    # Made once the script has been spoken: a lecture whose voice or script is refused (or awaits approval) writes
+    # nothing under generated/.
+    deps=["speech"],
+    retry_policy=SERVICE_RETRY,
+    group_name=GROUP,
+    kinds={"text"},
+)
+def transcript(
+    context: dg.AssetExecutionContext,
+    lecture_script: LectureScript,
+    objects: ObjectStoreResource,
+    catalog: CatalogResource,
+) -> dg.Output[Artefact]:
+    """The lecture's transcript (``transcript.txt``): title, section headings and paragraphs of the script."""
+    with lecture_stage(context, catalog.get_catalog(), "transcript"):
+        made = make_transcript(objects.get_store(), catalog.get_catalog(), lecture_script, step_dir("transcript"))
+    return artefact_output(made)
+
+
+@dg.asset(
+    partitions_def=lectures_partitions,
+    io_manager_key="object_io_manager",
+    # Only the video's record: the stage streams the mp4 into the zip if (and only if) it has to build one.
+    ins={"video": dg.AssetIn(metadata={"reference_only": True})},
+    retry_policy=SERVICE_RETRY,
+    group_name=GROUP,
+    kinds={"zip"},
+)
+def lms_package(
+    context: dg.AssetExecutionContext,
+    lecture_script: LectureScript,
+    video: Artefact,
+    captions: Artefact,
+    transcript: Artefact,
+    objects: ObjectStoreResource,
+    catalog: CatalogResource,
+) -> dg.Output[Artefact]:
+    """A SCORM 1.2 package for learning management systems: an offline HTML5 player with captions, chapters and
+    transcript that reports completion to the LMS when the video ends."""
+    with lecture_stage(context, catalog.get_catalog(), "lms_package"):
+        made = build_lms_package(
+            objects.get_store(),
+            catalog.get_catalog(),
+            lecture_script,
+            video,
+            captions,
+            transcript,
+            step_dir("lms_package"),
+        )
+    for upstream in (captions, transcript):  # downloaded by the IO manager; the zip has its own copies
+        if upstream.path is not None:
+            upstream.path.unlink(missing_ok=True)
+    return artefact_output(made, package_bytes=made.bytes)

@@ -1,0 +1,15 @@
+"""The instructor studio: a Gradio page where a lecturer records a voice, uploads a portrait, gives a script or a
+prompt, reviews drafts and watches finished lectures — on top of the uploads area the sensor watches, never running
+a pipeline step itself. ``lecturer-pipeline studio`` (``make studio``) starts it; ``actions`` holds the logic,
+``app`` the page, ``access`` who may open it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def launch(**kwargs: Any) -> Any:
+    """Start the studio (imports Gradio only now, so the rest of the CLI stays quick); see ``app.launch``."""
+    from lecturer_pipeline.studio.app import launch as launch_app
+
+    return launch_app(**kwargs)
