@@ -16,7 +16,7 @@ RUNTIME_PACKAGES := ffmpeg espeak-ng
 # The tests' S3 server (Ceph RADOS Gateway); PostgreSQL is installed by the tests only if none answers.
 TEST_PACKAGES := ceph-mon ceph-osd radosgw ceph-common chromium
 
-.PHONY: install demo test dev lint clean system-packages test-packages
+.PHONY: install demo test dev studio lint clean system-packages test-packages
 
 # Install Debian packages that are missing (apt-get update only when something must be installed).
 define apt_install
@@ -67,6 +67,10 @@ dev: install $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/dagster-daemon run -w workspace.yaml & \
 	$(BIN)/dagster-webserver -h 127.0.0.1 -p 3000 -w workspace.yaml & \
 	wait
+
+# The instructor studio on http://127.0.0.1:7860 (LECTURER_STUDIO_AUTH=user:password to ask for a password).
+studio: install
+	$(BIN)/lecturer-pipeline studio
 
 clean:
 	rm -rf $(VENV) .lecturer .pytest_cache .ruff_cache *.egg-info

@@ -248,6 +248,13 @@ def cmd_approve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_studio(args: argparse.Namespace) -> int:
+    from lecturer_pipeline.studio import launch
+
+    launch(host=args.host, port=args.port)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lecturer-pipeline", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -303,6 +310,11 @@ def build_parser() -> argparse.ArgumentParser:
     url.add_argument("lecture_id")
     url.add_argument("--expires", type=int, metavar="SECONDS", help="validity (default LECTURER_SIGNED_URL_SECONDS)")
     url.set_defaults(func=cmd_url)
+
+    studio = commands.add_parser("studio", help="start the instructor studio, a web page for lecturers (Gradio)")
+    studio.add_argument("--host", default="127.0.0.1", help="address (default 127.0.0.1; others need a password)")
+    studio.add_argument("--port", type=int, default=7860, help="port (default 7860)")
+    studio.set_defaults(func=cmd_studio)
     return parser
 
 

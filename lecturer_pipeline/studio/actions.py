@@ -10,7 +10,6 @@ before anything is written, and every key written is checked to lie under ``uplo
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -627,8 +626,3 @@ def approve(studio: Studio, lecture_id: str, text: str | None) -> str:
     key = approve_draft(studio.store, studio.catalog, lid, reviewed)
     _inside_uploads([key])
     return key
-
-
-def count_words(text: str | None) -> str:
-    words = len(re.findall(r"\S+", text or ""))
-    return f"{words} words, about {words / 150:.1f} min of speech"

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import os
 
-# Telemetry off before Gradio is imported (it reads these at import time).
-os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+# Telemetry off, always, before Gradio is imported (it reads these at import time).
+os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
 
 import atexit
 import functools
@@ -44,6 +44,7 @@ THEME = gr.themes.Soft(
 CSS = """
 .gradio-container { max-width: 1180px !important; margin: 0 auto; }
 #studio-header h1 { margin-bottom: 0.2em; }
+#load-speaker, #refresh { align-self: end; max-height: 3.2em; }
 """
 INTRO = """# Lecturer studio
 Record your voice and upload a portrait **once**, then make as many lectures as you like: paste a finished script,
@@ -57,7 +58,7 @@ def _hidden() -> tuple:
     return (
         gr.Textbox(value="", visible=False),
         gr.Button(visible=False),
-        gr.Video(value=None, visible=False),
+        gr.Video(value=None, subtitles=None),
         gr.File(value=None, visible=False),
     )
 
@@ -125,7 +126,7 @@ def build_app(studio: Studio) -> gr.Blocks:
         status = actions.speaker_status(studio, speaker)
         portrait = actions.saved_portrait(studio, status)
         table, chooser, _ = lectures_panel(status.speaker)
-        return status.markdown(), str(portrait) if portrait else None, table, chooser
+        return _md(status.markdown()), str(portrait) if portrait else None, table, chooser
 
     def check_voice(voice: Any) -> str:
         return actions.check_voice(_file(voice)).message
@@ -145,7 +146,7 @@ def build_app(studio: Studio) -> gr.Blocks:
             statement=statement or "",
             agreed=bool(agreed),
         )
-        return "Saved. " + status.markdown()
+        return _md("Saved. " + status.markdown())
 
     @_guard
     def submit(
@@ -173,7 +174,7 @@ def build_app(studio: Studio) -> gr.Blocks:
             style=style or "",
             language=language or "en-us",
         )
-        return actions.submit_from_page(studio, speaker or "", request).message
+        return _md(actions.submit_from_page(studio, speaker or "", request).message)
 
     def detail_outputs(detail: actions.LectureDetail | None):
         if detail is None:
@@ -184,7 +185,7 @@ def build_app(studio: Studio) -> gr.Blocks:
             _md(detail.markdown()),
             gr.Textbox(value=draft or "", visible=draft is not None),
             gr.Button(visible=draft is not None),
-            gr.Video(value=video, subtitles=str(detail.captions) if detail.captions else None, visible=bool(video)),
+            gr.Video(value=video, subtitles=str(detail.captions) if detail.captions else None),
             gr.File(value=[str(p) for p in detail.downloads] or None, visible=bool(detail.downloads)),
         )
 
@@ -213,7 +214,7 @@ def build_app(studio: Studio) -> gr.Blocks:
 
     with gr.Blocks(title="Lecturer studio", analytics_enabled=False, delete_cache=(600, 3600)) as app:
         gr.Markdown(INTRO, elem_id="studio-header")
-        with gr.Row(equal_height=True):
+        with gr.Row():
             speaker = gr.Textbox(
                 label="Your speaker name",
                 placeholder="e.g. ada-lovelace",
@@ -232,21 +233,27 @@ def build_app(studio: Studio) -> gr.Blocks:
                             sources=["microphone", "upload"],
                             type="filepath",
                             label="Reference voice (10–30 s of speech)",
+                            buttons=["download"],
                             elem_id="voice",
                         )
-                        voice_md = gr.Markdown("Record in a quiet room, or upload a WAV, MP3, WebM, OGG, M4A or FLAC.")
+                        voice_md = gr.Markdown(
+                            "Record in a quiet room, or upload a WAV, MP3, WebM, OGG, M4A or FLAC.",
+                            elem_id="voice-check",
+                        )
                     with gr.Column():
                         portrait = gr.Image(
                             type="filepath",
                             image_mode=None,
                             sources=["upload"],
                             label="Portrait (JPEG or PNG, face and shoulders)",
+                            buttons=["fullscreen"],
                             elem_id="portrait",
                             height=300,
                         )
                     with gr.Column():
                         cropped = gr.Image(
                             label="As it will be used (512 × 512)",
+                            buttons=["fullscreen"],
                             interactive=False,
                             format="png",
                             elem_id="portrait-cropped",
@@ -291,7 +298,7 @@ def build_app(studio: Studio) -> gr.Blocks:
                 submit_md = gr.Markdown(elem_id="submit-result")
 
             with gr.Tab("3 · My lectures", id="lectures") as lectures_tab:
-                with gr.Row(equal_height=True):
+                with gr.Row():
                     course_filter = gr.Textbox(label="Course (optional filter)", scale=3)
                     refresh = gr.Button("Refresh", scale=1, elem_id="refresh")
                 table = gr.Dataframe(
@@ -311,7 +318,10 @@ def build_app(studio: Studio) -> gr.Blocks:
                     elem_id="draft",
                 )
                 approve_btn = gr.Button("Approve this script", variant="primary", visible=False, elem_id="approve")
-                video = gr.Video(label="Lecture", interactive=False, visible=False, elem_id="video")
+                # Always shown: a Video made visible by the same event that mounts its tab stays empty (Gradio 6.31).
+                video = gr.Video(
+                    label="The finished lecture plays here", interactive=False, height=480, elem_id="video"
+                )
                 downloads = gr.File(label="Downloads", file_count="multiple", interactive=False, visible=False)
 
         # --- wiring -----------------------------------------------------------------------------------------------
@@ -371,10 +381,12 @@ def launch(
     from lecturer_pipeline.settings import Settings
 
     settings = settings or Settings()
-    access = studio_access(host, os.environ.get(AUTH_VARIABLE))
-    credentials = auth or access.credentials
-    if access.note and not auth:
-        print(access.note, file=sys.stderr)
+    credentials = auth
+    if credentials is None:
+        access = studio_access(host, os.environ.get(AUTH_VARIABLE))
+        credentials = access.credentials
+        if access.note:
+            print(access.note, file=sys.stderr)
     workdir = Path(tempfile.mkdtemp(prefix="lecturer-studio-"))  # under the temp dir, which Gradio may serve from
     atexit.register(shutil.rmtree, workdir, ignore_errors=True)
     studio = Studio.from_settings(settings, workdir)
@@ -392,6 +404,8 @@ def launch(
         show_error=False,
         ssr_mode=False,
         mcp_server=False,
+        run_history=False,  # it would keep calls (voice recordings included) in the browser, or upload them to a bucket
+        footer_links=["api", "settings"],
         quiet=quiet,
         theme=THEME,
         css=CSS,
