@@ -105,6 +105,27 @@ def definitions(settings: Settings) -> dg.Definitions:
     return build_definitions(settings)
 
 
+def submit_cli_args(
+    course: str,
+    lecture: str,
+    *,
+    script: Path | str | None = None,
+    prompt: str | None = None,
+    speaker: str = "ada",
+    media: dict[str, Path],
+    consent: ConsentRecord = CONSENT,
+) -> list[str]:
+    """``lecturer-pipeline submit`` arguments for a lecture (a script file and/or a prompt) with its speaker's voice
+    and portrait from ``media`` and the speaker's consent."""
+    args = ["submit", "--course", course, "--lecture", lecture]
+    if script is not None:
+        args += ["--script", str(script)]
+    if prompt is not None:
+        args += ["--prompt", prompt]
+    args += ["--speaker", speaker, "--voice", str(media["voice"]), "--portrait", str(media["portrait"])]
+    return [*args, "--consent", consent.statement]
+
+
 def run_cli(home: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """Run ``lecturer-pipeline`` as a user would, in a clean environment plus ``env``."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("LECTURER_", "DAGSTER_HOME"))}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from lecturer_pipeline_tests.pipeline_helpers import CONSENT, SCRIPT, assert_playable_lecture_video, run_cli
+from lecturer_pipeline_tests.pipeline_helpers import SCRIPT, assert_playable_lecture_video, run_cli, submit_cli_args
 
 
 def _cli(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -29,24 +29,7 @@ def test_submit_then_materialize_chain_by_lecture_line(tmp_path: Path, sample_me
     home = tmp_path / "home"
     script = tmp_path / "script.txt"
     script.write_text(SCRIPT)
-    submitted = _cli(
-        home,
-        "submit",
-        "--course",
-        "CS101",
-        "--lecture",
-        "Sets",
-        "--script",
-        str(script),
-        "--speaker",
-        "ada",
-        "--voice",
-        str(sample_media["voice"]),
-        "--portrait",
-        str(sample_media["portrait"]),
-        "--consent",
-        CONSENT.statement,
-    )
+    submitted = _cli(home, *submit_cli_args("CS101", "Sets", script=script, media=sample_media))
     assert submitted.returncode == 0, submitted.stderr
     assert submitted.stdout.strip() == "lecture: cs101--sets"
     made = _cli(home, "materialize", "cs101--sets")

@@ -36,7 +36,7 @@ from lecturer_pipeline_tests.dagster_services import (
     dagster_services,
     wait_for,
 )
-from lecturer_pipeline_tests.pipeline_helpers import CONSENT, assert_playable_lecture_video, run_cli
+from lecturer_pipeline_tests.pipeline_helpers import CONSENT, assert_playable_lecture_video, run_cli, submit_cli_args
 from lecturer_pipeline_tests.standins.kdtalker import KDTalkerStandIn
 from lecturer_pipeline_tests.standins.ollama import OllamaStandIn
 from lecturer_pipeline_tests.standins.zyphra import ZyphraStandIn
@@ -252,25 +252,8 @@ def test_materialize_killed_while_rendering_resumes_without_new_speech(
     home = tmp_path / "home"
     script = tmp_path / "script.txt"
     script.write_text("Sets are collections of distinct objects. We write them with curly braces.")
-    submitted = run_cli(
-        home,
-        "submit",
-        "--course",
-        "cs101",
-        "--lecture",
-        "killed",
-        "--script",
-        str(script),
-        "--speaker",
-        SPEAKER,
-        "--voice",
-        str(sample_media["voice"]),
-        "--portrait",
-        str(sample_media["portrait"]),
-        "--consent",
-        CONSENT.statement,
-        env=env,
-    )
+    args = submit_cli_args("cs101", "killed", script=script, speaker=SPEAKER, media=sample_media)
+    submitted = run_cli(home, *args, env=env)
     assert submitted.returncode == 0, submitted.stderr
     lecture = submitted.stdout.split()[-1]
     tts_before, renders_before, kd_before = zyphra.calls, kdtalker.renders, kdtalker.calls

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from lecturer_pipeline_tests.dagster_services import Dagster, dagster_services, wait_for
-from lecturer_pipeline_tests.pipeline_helpers import CONSENT, SCRIPT, run_cli
+from lecturer_pipeline_tests.pipeline_helpers import SCRIPT, run_cli, submit_cli_args
 
 
 @pytest.fixture
@@ -23,25 +23,8 @@ def test_sensor_then_course_backfill_through_webserver_and_daemon(dagster: Dagst
     script = tmp_path / "script.txt"
     script.write_text(SCRIPT)
     for lecture in ("sets", "logic"):
-        submitted = run_cli(
-            dagster.home,
-            "submit",
-            "--course",
-            "cs101",
-            "--lecture",
-            lecture,
-            "--script",
-            str(script),
-            "--speaker",
-            "ada",
-            "--voice",
-            str(sample_media["voice"]),
-            "--portrait",
-            str(sample_media["portrait"]),
-            "--consent",
-            CONSENT.statement,
-            env=dagster.env,
-        )
+        args = submit_cli_args("cs101", lecture, script=script, media=sample_media)
+        submitted = run_cli(dagster.home, *args, env=dagster.env)
         assert submitted.returncode == 0, submitted.stderr
 
     def both_succeeded() -> bool:

@@ -23,6 +23,7 @@ from lecturer_pipeline_tests.pipeline_helpers import (
     materialization_metadata,
     run,
     run_cli,
+    submit_cli_args,
 )
 from lecturer_pipeline_tests.standins.kdtalker import KDTalkerStandIn
 from lecturer_pipeline_tests.standins.ollama import OllamaStandIn
@@ -186,23 +187,7 @@ def test_cli_materialize_turns_a_prompt_into_a_video(tmp_path, sample_media, zyp
     }
     home = tmp_path / "home"
     submitted = run_cli(
-        home,
-        "submit",
-        "--course",
-        "hist",
-        "--lecture",
-        "rome",
-        "--prompt",
-        "the founding of Rome",
-        "--speaker",
-        "ada",
-        "--voice",
-        str(sample_media["voice"]),
-        "--portrait",
-        str(sample_media["portrait"]),
-        "--consent",
-        CONSENT.statement,
-        env=env,
+        home, *submit_cli_args("hist", "rome", prompt="the founding of Rome", media=sample_media), env=env
     )
     assert submitted.returncode == 0, submitted.stderr
     calls = (zyphra.calls, ollama.calls, kdtalker.calls)

@@ -16,13 +16,11 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import random
 import socket
 import tempfile
 import threading
 import uuid
 import wave
-from collections import deque
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from types import TracebackType
@@ -37,13 +35,15 @@ import gradio as gr
 from gradio.data_classes import FileData, GradioModel
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from lecturer_pipeline_tests.standins.faults import FailurePlan
+
 SIZE = 512  # KDTalker's output frame, square
 FPS = 25  # KDTalker's output frame rate
 API_NAME = "/gradio_infer"
 _ZOOM = f"1+0.02*(1-cos(2*PI*on/({FPS}*4)))"  # a 2 % zoom breathing every 4 s
 _MOUTH = (96, 28)  # size of the waveform "mouth" drawn over the lower face
 _QUIET = ("-nostdin", "-hide_banner", "-loglevel", "error")
-_BEHAVIOURS = frozenset({"error", "crash", "delay"})
+_BEHAVIOURS = {"error": None, "crash": None, "delay": None}  # kind -> sizes it may have (None: any)
 
 #: What ``fail_rate`` draws from: a failure a retry can cure (a hidden crash), none that slows a test down.
 DEFAULT_FAILURE_MIX: tuple[tuple[Any, ...], ...] = (("crash",),)
@@ -125,13 +125,6 @@ def _render(face_png: Path, wav: str, seconds: float, dst: Path) -> None:
     out.global_args(*_QUIET).overwrite_output().run(capture_stdout=True, capture_stderr=True)
 
 
-def _check_behaviour(behaviour: tuple[Any, ...]) -> tuple[Any, ...]:
-    behaviour = tuple(behaviour)
-    if not behaviour or behaviour[0] not in _BEHAVIOURS:
-        raise ValueError(f"unknown behaviour {behaviour!r}")
-    return behaviour
-
-
 class KDTalkerStandIn:
     """KDTalker's Gradio API on 127.0.0.1, rendering real mp4s, with counters and switchable failures.
 
@@ -157,15 +150,8 @@ class KDTalkerStandIn:
         self.calls = 0
         self.renders = 0
         self.seconds_rendered = 0.0
-        self.injected = 0
-        self.injections: list[tuple[Any, ...]] = []
-        self._lock = threading.Lock()
-        self._idle = threading.Condition(self._lock)
-        self._in_flight = 0
-        self._rate = 0.0
-        self._mix: tuple[tuple[Any, ...], ...] = DEFAULT_FAILURE_MIX
-        self._random = random.Random(0)
-        self._behaviours: deque[tuple[Any, ...]] = deque()
+        self._faults = FailurePlan(_BEHAVIOURS, DEFAULT_FAILURE_MIX)
+        self._lock = self._faults.lock
         self._stopping = threading.Event()
         self._workdir: tempfile.TemporaryDirectory[str] | None = None
         self._demo: gr.Blocks | None = None
@@ -217,32 +203,33 @@ class KDTalkerStandIn:
         """Queue behaviours for the next calls, one per call: ``("error", message)`` raises ``gr.Error`` (the app
         refusing its input), ``("crash",)`` raises a plain exception (Gradio hides its message), ``("delay", s)``
         sleeps ``s`` seconds and then renders normally."""
-        checked = [_check_behaviour(b) for b in behaviours]
-        with self._lock:
-            self._behaviours.extend(checked)
+        self._faults.queue(*behaviours)
 
     def fail_rate(self, p: float, seed: int = 0, behaviours: Iterable[tuple[Any, ...]] | None = None) -> None:
         """Fail a fraction ``p`` of later calls at random (reproducibly, from ``seed``) with a mix of behaviours
         (default: a hidden crash). Queued ``fail_next`` behaviours still come first; ``p=0`` turns this off."""
-        if not 0 <= p <= 1:
-            raise ValueError(f"p must be from 0 to 1, not {p}")
-        mix = tuple(_check_behaviour(b) for b in (behaviours or DEFAULT_FAILURE_MIX))
-        with self._lock:
-            self._rate, self._mix, self._random = p, mix, random.Random(seed)
+        self._faults.set_rate(p, seed, behaviours)
 
     def reset(self) -> None:
         """Zero the counters and drop every queued or random failure (latency and queue bound stay as set)."""
         with self._lock:
-            self.calls = self.renders = self.injected = 0
+            self.calls = self.renders = 0
             self.seconds_rendered = 0.0
-            self.injections = []
-            self._behaviours.clear()
-            self._rate = 0.0
+            self._faults.clear()
+
+    @property
+    def injected(self) -> int:
+        """Calls that met a behaviour (queued or random); a ``delay`` counts, even one the client outlasts."""
+        return self._faults.injected
+
+    @property
+    def injections(self) -> list[tuple[Any, ...]]:
+        """The behaviours calls met, in order."""
+        return self._faults.injections
 
     def wait_idle(self, timeout: float = 30.0) -> bool:
         """Wait until no call is being handled (e.g. a delayed one its client gave up on); False on timeout."""
-        with self._idle:
-            return self._idle.wait_for(lambda: self._in_flight == 0, timeout=timeout)
+        return self._faults.wait_idle(timeout)
 
     @contextlib.contextmanager
     def queue_full(self) -> Iterator[None]:
@@ -276,21 +263,11 @@ class KDTalkerStandIn:
         """KDTalker's endpoint: check the inputs, apply a queued behaviour, render, count."""
         with self._lock:
             self.calls += 1
-            self._in_flight += 1
-            behaviour = None
-            if self._behaviours:
-                behaviour = self._behaviours.popleft()
-            elif self._rate and self._random.random() < self._rate:
-                behaviour = self._random.choice(self._mix)
-            if behaviour is not None:
-                self.injected += 1
-                self.injections.append(behaviour)
+            behaviour = self._faults.begin()
         try:
             return self._infer(source_image, driven_audio, behaviour)
         finally:
-            with self._idle:
-                self._in_flight -= 1
-                self._idle.notify_all()
+            self._faults.end()
 
     def _infer(self, source_image: str | None, driven_audio: str | None, behaviour: tuple[Any, ...] | None) -> str:
         if not source_image or not driven_audio:

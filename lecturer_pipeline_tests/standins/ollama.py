@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import random
 import re
 import socket
 import socketserver
@@ -22,11 +21,12 @@ import struct
 import sys
 import threading
 import time
-from collections import deque
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from lecturer_pipeline_tests.standins.faults import FailurePlan
 
 __all__ = ["DEFAULT_FAILURE_MIX", "DEFAULT_WORDS", "OllamaStandIn", "lecture_text"]
 
@@ -39,7 +39,7 @@ _GENERATION_ENDPOINTS = ("/api/generate", "/api/chat")
 
 #: What ``fail_rate`` draws from: every failure that a retry can cure, none that slows a test down.
 DEFAULT_FAILURE_MIX: tuple[tuple[Any, ...], ...] = (("status", 500), ("status", 503), ("status", 429), ("reset",))
-_ARITY = {"status": 2, "html": 2, "reset": 1, "delay": 2, "empty": 1}
+_ARITY = {"status": (2,), "html": (2,), "reset": (1,), "delay": (2,), "empty": (1,)}
 _STATUS_MESSAGES = {
     429: "too many requests, please try again later",
     500: "llama runner process has terminated: signal: killed",
@@ -124,14 +124,6 @@ def _now() -> str:
 def _canonical(model: str) -> str:
     """Ollama's model names: a name without a tag means ``:latest``."""
     return model if ":" in model else f"{model}:latest"
-
-
-def _check_behaviour(behaviour: tuple[Any, ...]) -> tuple[Any, ...]:
-    """Refuse a misspelt failure behaviour when it is queued, not when a request happens to meet it."""
-    behaviour = tuple(behaviour)
-    if not behaviour or behaviour[0] not in _ARITY or len(behaviour) != _ARITY[behaviour[0]]:
-        raise ValueError(f"unknown failure behaviour {behaviour!r}; kinds and sizes: {_ARITY}")
-    return behaviour
 
 
 class _Problem(Exception):
@@ -372,12 +364,8 @@ class OllamaStandIn:
     def __init__(self, models: Iterable[str] = ("llama3:8b",), *, answer: str | None = None) -> None:
         self.models: set[str] = set(models)
         self.answer = answer
-        self._lock = threading.Lock()
-        self._idle = threading.Condition(self._lock)
-        self._queue: deque[tuple[Any, ...]] = deque()
-        self._rate = 0.0
-        self._mix: tuple[tuple[Any, ...], ...] = DEFAULT_FAILURE_MIX
-        self._random = random.Random(0)
+        self._faults = FailurePlan(_ARITY, DEFAULT_FAILURE_MIX)
+        self._lock = self._faults.lock
         self._connections: set[socket.socket] = set()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -432,31 +420,23 @@ class OllamaStandIn:
         ``("status", code)`` (JSON ``{"error": …}``), ``("html", code)`` (a proxy's HTML page), ``("reset",)``,
         ``("delay", seconds)`` (then answer normally), ``("empty",)`` (answer 200 with no text).
         """
-        checked = [_check_behaviour(b) for b in behaviours]
-        with self._lock:
-            self._queue.extend(checked)
+        self._faults.queue(*behaviours)
 
     def fail_rate(self, p: float, seed: int = 0, behaviours: Iterable[tuple[Any, ...]] | None = None) -> None:
         """Fail a fraction ``p`` of later requests at random (reproducibly, from ``seed``) with a mix of failures.
 
         Queued ``fail_next`` behaviours still come first; ``p=0`` turns random failures off.
         """
-        if not 0 <= p <= 1:
-            raise ValueError(f"p must be from 0 to 1, not {p}")
-        mix = tuple(_check_behaviour(b) for b in (behaviours or DEFAULT_FAILURE_MIX))
-        with self._lock:
-            self._rate, self._mix, self._random = p, mix, random.Random(seed)
+        self._faults.set_rate(p, seed, behaviours)
 
     def reset(self) -> None:
         """Zero the counters, forget bodies and the ``answer`` override, and drop every queued or random failure."""
         with self._lock:
-            self._calls = self._generations = self._in_flight = 0
-            self._injections: list[tuple[Any, ...]] = []
+            self._calls = self._generations = 0
+            self._faults.clear()
             self._bodies: dict[str, dict[str, Any]] = {}
             self._last_path: str | None = None
             self._errors: list[BaseException] = []
-            self._queue.clear()
-            self._rate = 0.0
         self.answer = None
 
     # Counters -----------------------------------------------------------------------------------------------
@@ -469,14 +449,12 @@ class OllamaStandIn:
     @property
     def injected(self) -> int:
         """Requests that met a failure behaviour (queued or random); a ``delay`` counts, even one a client outlasts."""
-        with self._lock:
-            return len(self._injections)
+        return self._faults.injected
 
     @property
     def injections(self) -> list[tuple[Any, ...]]:
         """The behaviours requests met, in arrival order."""
-        with self._lock:
-            return list(self._injections)
+        return self._faults.injections
 
     @property
     def generations(self) -> int:
@@ -501,8 +479,7 @@ class OllamaStandIn:
 
     def wait_idle(self, timeout: float = 30.0) -> bool:
         """Wait until no request is being handled (e.g. a delayed one the client gave up on); False on timeout."""
-        with self._idle:
-            return self._idle.wait_for(lambda: self._in_flight == 0, timeout=timeout)
+        return self._faults.wait_idle(timeout)
 
     # Called by the handler ----------------------------------------------------------------------------------
 
@@ -510,20 +487,10 @@ class OllamaStandIn:
         """Count a generation request and pick the failure behaviour it meets, if any."""
         with self._lock:
             self._calls += 1
-            self._in_flight += 1
-            behaviour = None
-            if self._queue:
-                behaviour = self._queue.popleft()
-            elif self._rate and self._random.random() < self._rate:
-                behaviour = self._random.choice(self._mix)
-            if behaviour is not None:
-                self._injections.append(behaviour)
-            return behaviour
+            return self._faults.begin()
 
     def _end(self) -> None:
-        with self._idle:
-            self._in_flight -= 1
-            self._idle.notify_all()
+        self._faults.end()
 
     def _answer_for(self, system: str, prompt: str) -> str:
         """What the model says: the ``answer`` override, or a lecture on the prompt's topic of the length asked."""

@@ -14,7 +14,6 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import random
 import secrets
 import socket
 import struct
@@ -24,11 +23,12 @@ import tempfile
 import threading
 import time
 import wave
-from collections import deque
 from collections.abc import Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+
+from lecturer_pipeline_tests.standins.faults import FailurePlan
 
 __all__ = ["DEFAULT_FAILURE_MIX", "ENDPOINT", "ZyphraStandIn"]
 
@@ -69,14 +69,6 @@ class _RequestProblem(Exception):
 def _field_error(field: str, message: str, kind: str = "value_error") -> _RequestProblem:
     """A 422 naming the field, shaped like FastAPI's validation errors."""
     return _RequestProblem(422, {"detail": [{"loc": ["body", field], "msg": message, "type": kind}]})
-
-
-def _check_behaviour(behaviour: tuple[Any, ...]) -> tuple[Any, ...]:
-    """Refuse a misspelt failure behaviour when it is queued, not when a request happens to meet it."""
-    behaviour = tuple(behaviour)
-    if not behaviour or behaviour[0] not in _ARITY or len(behaviour) not in _ARITY[behaviour[0]]:
-        raise ValueError(f"unknown failure behaviour {behaviour!r}; kinds and sizes: {_ARITY}")
-    return behaviour
 
 
 def validate_request(body: Any) -> dict[str, Any]:
@@ -327,12 +319,8 @@ class ZyphraStandIn:
         self.api_key = api_key or f"zsk-test-{secrets.token_urlsafe(24)}"
         self.latency = latency
         self.latency_per_audio_second = latency_per_audio_second
-        self._lock = threading.Lock()
-        self._idle = threading.Condition(self._lock)
-        self._queue: deque[tuple[Any, ...]] = deque()
-        self._rate = 0.0
-        self._mix: tuple[tuple[Any, ...], ...] = DEFAULT_FAILURE_MIX
-        self._random = random.Random(0)
+        self._faults = FailurePlan(_ARITY, DEFAULT_FAILURE_MIX)
+        self._lock = self._faults.lock
         self._encoders: set[str] = set()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -380,32 +368,24 @@ class ZyphraStandIn:
         ``("status", code[, retry_after_seconds])``, ``("html", code)`` (a Cloudflare-like page), ``("reset",)``,
         ``("delay", seconds)`` (then answer normally), ``("garbage",)`` (200, audio content type, HTML body).
         """
-        checked = [_check_behaviour(b) for b in behaviours]
-        with self._lock:
-            self._queue.extend(checked)
+        self._faults.queue(*behaviours)
 
     def fail_rate(self, p: float, seed: int = 0, behaviours: Iterable[tuple[Any, ...]] | None = None) -> None:
         """Fail a fraction ``p`` of later requests at random (reproducibly, from ``seed``) with a mix of failures.
 
         Queued ``fail_next`` behaviours still come first; ``p=0`` turns random failures off.
         """
-        if not 0 <= p <= 1:
-            raise ValueError(f"p must be from 0 to 1, not {p}")
-        mix = tuple(_check_behaviour(b) for b in (behaviours or DEFAULT_FAILURE_MIX))
-        with self._lock:
-            self._rate, self._mix, self._random = p, mix, random.Random(seed)
+        self._faults.set_rate(p, seed, behaviours)
 
     def reset(self) -> None:
         """Zero the counters and logs and drop every queued or random failure."""
         with self._lock:
-            self._calls = self._successes = self._chars = self._in_flight = 0
-            self._injections: list[tuple[Any, ...]] = []
+            self._calls = self._successes = self._chars = 0
+            self._faults.clear()
             self._injected_texts: list[str | None] = []
             self._texts: list[str] = []
             self._served_texts: list[str] = []
             self._errors: list[BaseException] = []
-            self._queue.clear()
-            self._rate = 0.0
 
     # Counters -----------------------------------------------------------------------------------------------
 
@@ -422,14 +402,12 @@ class ZyphraStandIn:
     @property
     def injected(self) -> int:
         """Requests that met a failure behaviour (queued or random); a ``delay`` counts, even one a client outlasts."""
-        with self._lock:
-            return len(self._injections)
+        return self._faults.injected
 
     @property
     def injections(self) -> list[tuple[Any, ...]]:
         """The behaviours requests met, in arrival order."""
-        with self._lock:
-            return list(self._injections)
+        return self._faults.injections
 
     @property
     def injected_texts(self) -> list[str | None]:
@@ -460,8 +438,7 @@ class ZyphraStandIn:
 
     def wait_idle(self, timeout: float = 30.0) -> bool:
         """Wait until no request is being handled (e.g. a delayed one the client gave up on); False on timeout."""
-        with self._idle:
-            return self._idle.wait_for(lambda: self._in_flight == 0, timeout=timeout)
+        return self._faults.wait_idle(timeout)
 
     # Called by the handler ----------------------------------------------------------------------------------
 
@@ -469,23 +446,15 @@ class ZyphraStandIn:
         """Count a request, log its text and pick the failure behaviour it meets, if any."""
         with self._lock:
             self._calls += 1
-            self._in_flight += 1
             if isinstance(text, str):
                 self._texts.append(text)
-            behaviour = None
-            if self._queue:
-                behaviour = self._queue.popleft()
-            elif self._rate and self._random.random() < self._rate:
-                behaviour = self._random.choice(self._mix)
+            behaviour = self._faults.begin()
             if behaviour is not None:
-                self._injections.append(behaviour)
                 self._injected_texts.append(text if isinstance(text, str) else None)
             return behaviour
 
     def _end(self) -> None:
-        with self._idle:
-            self._in_flight -= 1
-            self._idle.notify_all()
+        self._faults.end()
 
     def _served(self, text: str) -> None:
         with self._lock:
