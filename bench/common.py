@@ -23,7 +23,7 @@ from typing import Any
 from unittest import mock
 
 REPO = Path(__file__).resolve().parent.parent
-WORDS_PER_SECOND = 2.2  # measured: the Zyphra stand-in (espeak-ng at 160 wpm) plus the pipeline's pauses
+WORDS_PER_SECOND = 2.4  # measured: the Zyphra stand-in (espeak-ng at 160 wpm) with the pipeline's pauses
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -121,7 +121,7 @@ def paragraph_text(topic: str, words: int, variant: int = 0) -> str:
 
 
 def script_of(topic: str, seconds: float, *, paragraph_seconds: float = 28.0) -> str:
-    """A script that the Zyphra stand-in speaks in about ``seconds`` seconds, in paragraphs of ~28 s."""
+    """A script that the Zyphra stand-in speaks in about ``seconds`` seconds (±10 %), in paragraphs of ~28 s."""
     words = round(seconds * WORDS_PER_SECOND)
     per_paragraph = max(20, round(paragraph_seconds * WORDS_PER_SECOND))
     paragraphs = []

@@ -15,12 +15,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import dagster as dg
 import sqlalchemy as sa
 import yaml
 
 from bench.common import REPO, Servers, Services
 from lecturer_pipeline.definitions import build_definitions
 from lecturer_pipeline.manifest import LectureManifest
+from lecturer_pipeline.runner import run_lecture
 from lecturer_pipeline.settings import Settings
 from lecturer_pipeline.uploads import submit_lecture, submit_speaker_files
 from lecturer_pipeline_tests.dagster_services import Dagster, dagster_services, run_cli
@@ -34,6 +36,9 @@ _RUNS_QUERY = """query($key: String!, $value: String!) {
   runsOrError(filter: {tags: [{key: $key, value: $value}]}) {
     __typename ... on Runs { results { runId status creationTime startTime endTime tags { key value } } }
     ... on PythonError { message } } }"""
+
+_STEP_STATS = """query($runId: ID!) { runOrError(runId: $runId) {
+  __typename ... on Run { stepStats { stepKey status startTime endTime } } ... on PythonError { message } } }"""
 
 _LAUNCH_RUN = """mutation($params: ExecutionParams!) { launchRun(executionParams: $params) {
   __typename ... on LaunchRunSuccess { run { runId } }
@@ -67,6 +72,9 @@ class Operator:
     dagster: Dagster
     settings: Settings
     max_concurrent_runs: int
+    services: Services
+    instance: dg.DagsterInstance  # for runs in the bench's own process: same storage kind, a database of its own
+    log_dir: Path
 
     @property
     def store(self) -> Any:
@@ -86,11 +94,38 @@ class Operator:
         self.dagster.add_dynamic_partitions("lectures", ids)
         return ids
 
+    def run_in_process(self, lecture_id: str) -> float:
+        """Run one lecture in this process as ``lecturer-pipeline materialize`` does (``runner.run_lecture``, the
+        naive loop's body) on the same S3 and catalog; return its wall time."""
+        defs = build_definitions(
+            self.settings.model_copy(
+                update={
+                    "zyphra_api_key": self.services.zyphra.api_key,
+                    "zyphra_base_url": self.services.zyphra.base_url,
+                    "kdtalker_url": self.services.kdtalker.url,
+                }
+            )
+        )
+        started = time.time()
+        # Dagster's console log of the run goes to a file, as `lecturer-pipeline materialize` keeps it.
+        with open(self.log_dir / f"{lecture_id}.log", "a") as sink, contextlib.redirect_stderr(sink):
+            outcome = run_lecture(defs, self.instance, lecture_id)
+        if not outcome.success:
+            raise RuntimeError(f"{lecture_id} failed in process: {outcome.error}")
+        return time.time() - started
+
     def runs_tagged(self, key: str, value: str) -> list[dict]:
         found = self.dagster.graphql(_RUNS_QUERY, key=key, value=value)["runsOrError"]
         if found["__typename"] != "Runs":
             raise RuntimeError(f"the webserver could not list runs: {found}")
         return found["results"]
+
+    def step_stats(self, run_id: str) -> dict[str, dict]:
+        """Step key -> {status, startTime, endTime} of one run."""
+        found = self.dagster.graphql(_STEP_STATS, runId=run_id)["runOrError"]
+        if found["__typename"] != "Run":
+            raise RuntimeError(f"the webserver could not find run {run_id}: {found}")
+        return {step["stepKey"]: step for step in found["stepStats"]}
 
     def launch_backfill(self, course: str) -> tuple[float, str]:
         """``lecturer-pipeline backfill --course`` as an operator types it; returns (when it was typed, its ID)."""
@@ -128,7 +163,7 @@ class Operator:
 
 @contextlib.contextmanager
 def operator_deployment(
-    servers: Servers, services: Services, workdir: Path, *, max_concurrent_runs: int | None
+    servers: Servers, services: Services, workdir: Path, *, max_concurrent_runs: int | None, pools: str = POOL_LIMITS
 ) -> Iterator[Operator]:
     """Webserver + daemon on S3 + PostgreSQL, pools set, the upload sensor stopped."""
     with contextlib.ExitStack() as stack:
@@ -141,7 +176,7 @@ def operator_deployment(
             **services.env(),
             "LECTURER_DATABASE_URL": catalog_db,
             "LECTURER_MASTER_KEYS": master_key,
-            "LECTURER_POOL_LIMITS": POOL_LIMITS,
+            "LECTURER_POOL_LIMITS": pools,
             "LECTURER_SENSOR_INTERVAL_SECONDS": "3600",
         }
         config = dagster_yaml(dagster_db, max_concurrent_runs=max_concurrent_runs)
@@ -157,4 +192,9 @@ def operator_deployment(
             lecturer_database_url=catalog_db,
             lecturer_master_keys=master_key,
         )
-        yield Operator(dagster, settings, limit)
+        instance_home = workdir / "in-process-dagster"
+        instance_home.mkdir(parents=True, exist_ok=True)
+        in_process_db = servers.new_database(stack)
+        (instance_home / "dagster.yaml").write_text(dagster_yaml(in_process_db, max_concurrent_runs=None))
+        instance = stack.enter_context(dg.DagsterInstance.from_config(str(instance_home)))
+        yield Operator(dagster, settings, limit, services, instance, workdir / "logs")
