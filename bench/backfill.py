@@ -38,6 +38,8 @@ def _work(clock: ServiceClock) -> float:
 def _render_gaps(clock: ServiceClock) -> float:
     """Seconds the renderer sat idle between its first call's start and its last call's end."""
     calls = clock.snapshot()
+    if not calls:
+        return 0.0
     idle, last_end = 0.0, calls[0][0]
     for start, end, _ in calls:
         idle += max(0.0, start - last_end)

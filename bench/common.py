@@ -90,6 +90,8 @@ def machine() -> dict[str, Any]:
         "postgresql": None,  # filled in by the run once the server is known
         "radosgw": _version_of(["radosgw", "--version"], r"ceph version (\S+)"),
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        # A shared machine shows here: load above the CPU count means something else ran beside the bench.
+        "load_average_at_start": [round(value, 2) for value in os.getloadavg()],
     }
 
 

@@ -75,6 +75,7 @@ class Operator:
     services: Services
     instance: dg.DagsterInstance  # for runs in the bench's own process: same storage kind, a database of its own
     log_dir: Path
+    speaker_submitted: bool = False
 
     @property
     def store(self) -> Any:
@@ -84,7 +85,9 @@ class Operator:
         """Upload the speaker's files and the lectures, and register the lectures as partitions (what the upload
         sensor would do; it is stopped so that only the measured launch starts runs)."""
         store = self.store
-        submit_speaker_files(store, SPEAKER, voice=media["voice"], portrait=media["portrait"], consent=CONSENT)
+        if not self.speaker_submitted:  # once: a lecturer records one voice and one portrait for many lectures
+            submit_speaker_files(store, SPEAKER, voice=media["voice"], portrait=media["portrait"], consent=CONSENT)
+            self.speaker_submitted = True
         ids = []
         for name, script in lectures.items():
             lecture_id, _ = submit_lecture(

@@ -9,6 +9,7 @@ so the stand-ins run at zero latency here.
 from __future__ import annotations
 
 import contextlib
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +55,7 @@ def measure(
         settings = Settings(
             lecturer_home=workdir / "home",
             lecturer_s3_endpoint_url=servers.s3.endpoint_url,
-            lecturer_s3_bucket="bench-edit",
+            lecturer_s3_bucket=f"bench-edit-{uuid.uuid4().hex[:10]}",  # nothing cached from an earlier bench
             aws_access_key_id=servers.s3.access_key,
             aws_secret_access_key=servers.s3.secret_key,
             lecturer_database_url=servers.new_database(stack),

@@ -16,6 +16,7 @@ import pstats
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 import dagster as dg
@@ -59,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
         settings = Settings(
             lecturer_home=workdir / "home",
             lecturer_s3_endpoint_url=servers.s3.endpoint_url,
-            lecturer_s3_bucket="bench-profile",
+            lecturer_s3_bucket=f"bench-profile-{uuid.uuid4().hex[:10]}",
             aws_access_key_id=servers.s3.access_key,
             aws_secret_access_key=servers.s3.secret_key,
             lecturer_database_url=servers.new_database(stack),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -25,7 +26,7 @@ ORDER = ("backfill", "edit", "memory", "overhead", "media")  # the order of the 
 TITLES = {
     "backfill": "1. Backfill efficiency (wall ÷ busiest-service bound)",
     "edit": "2. Edit re-spend (one paragraph of 20)",
-    "memory": "3. Memory, 1 GB artefact via IO manager",
+    "memory": "3. Memory, storing + loading a video artefact",
     "overhead": "4. Orchestration overhead per lecture",
     "media": "5. Media vs ffmpeg CLI (convert, join)",
 }
@@ -65,8 +66,10 @@ def shown(name: str, figure: dict[str, Any]) -> str:
     if name == "edit":
         return f"TTS {details['tts_fraction']:.3f}, render {details['render_fraction']:.3f}"
     if name == "memory":
+        size = figure["inputs"]["artefact_megabytes"]
+        size_text = f"{size / 1024:g} GiB" if size >= 1024 else f"{size} MiB"
         return (
-            f"S3 +{details['s3_io_manager_mb']:.0f} MB, local +{details['local_io_manager_mb']:.0f} MB "
+            f"{size_text}: S3 +{details['s3_io_manager_mb']:.0f} MB, local +{details['local_io_manager_mb']:.0f} MB "
             f"(naive +{details['s3_naive_mb']:.0f} / +{details['local_naive_mb']:.0f} MB)"
         )
     if name == "overhead":
@@ -112,7 +115,7 @@ def machine_line(results: dict[str, Any]) -> str:
     return (
         f"{m['cpu_count']} × {m['cpu_model']}, {m['memory_gb']} GB, Python {m['python']}, Dagster {m['dagster']}, "
         f"ffmpeg {m['ffmpeg']}, PostgreSQL {m['postgresql']}, Ceph RGW {m['radosgw']}; {m['date']}; "
-        f"{results['total_seconds']:.0f} s in all"
+        f"{results['total_seconds']:.0f} s in all; load average {m['load_average_at_start'][0]:.1f} at the start"
     )
 
 
@@ -215,6 +218,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 )
     finally:
         results["total_seconds"] = round(time.perf_counter() - started, 1)
+        results["machine"]["load_average_at_end"] = [round(value, 2) for value in os.getloadavg()]
         shutil.rmtree(workdir, ignore_errors=True)
     return results
 
