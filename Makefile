@@ -76,7 +76,7 @@ clean:
 	rm -rf $(VENV) .lecturer .pytest_cache .ruff_cache *.egg-info
 
 # Performance figures against the stand-ins on real S3 + PostgreSQL (bench/README.md): one table on stdout and
-# bench/results.json; about 12 minutes.
+# bench/results.json; about 10 minutes.
 .PHONY: bench
 bench: install test-packages
 	$(BIN)/python -m bench.run
