@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
-import sqlalchemy as sa
 import yaml
 
 from bench.common import REPO, Servers, Services
 from lecturer_pipeline.definitions import build_definitions
+from lecturer_pipeline.instance import postgres_storage_config
 from lecturer_pipeline.manifest import LectureManifest
 from lecturer_pipeline.runner import run_lecture
 from lecturer_pipeline.settings import Settings
@@ -51,19 +51,7 @@ def dagster_yaml(database_url: str, *, max_concurrent_runs: int | None) -> str:
     config = yaml.safe_load((REPO / "dagster.yaml").read_text())
     if max_concurrent_runs is not None:
         config.setdefault("concurrency", {}).setdefault("runs", {})["max_concurrent_runs"] = max_concurrent_runs
-    url = sa.engine.make_url(database_url)
-    config["storage"] = {
-        "postgres": {
-            "postgres_db": {
-                "username": url.username,
-                "password": url.password or "",
-                "hostname": url.host,
-                "port": url.port or 5432,
-                "db_name": url.database,
-                "scheme": "postgresql+psycopg2",
-            }
-        }
-    }
+    config.update(postgres_storage_config(database_url))
     return yaml.safe_dump(config, sort_keys=False)
 
 

@@ -40,7 +40,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--render-latency", type=float, default=1.2, help="render seconds per second of video (1.2)")
     parser.add_argument("--lectures", type=int, default=12, help="(1) lectures in the course (12)")
     parser.add_argument("--lecture-seconds", type=float, default=15.0, help="(1) speech per lecture, seconds (15)")
-    parser.add_argument("--max-concurrent-runs", type=int, default=12, help="(1) the run queue's limit (12)")
+    parser.add_argument(
+        "--max-concurrent-runs", type=int, default=None, help="(1) the run queue's limit (dagster.yaml's: 4)"
+    )
     parser.add_argument("--pools", default=POOL_LIMITS, help=f"LECTURER_POOL_LIMITS of the deployment ({POOL_LIMITS})")
     parser.add_argument("--paragraph-seconds", type=float, default=8.0, help="(2) speech per paragraph (8)")
     parser.add_argument("--memory-mb", type=int, default=1024, help="(3) artefact size in MiB (1024)")

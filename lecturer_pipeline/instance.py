@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import dagster as dg
+import sqlalchemy as sa
 
 from lecturer_pipeline.errors import InputError
 
@@ -39,3 +40,34 @@ def parse_pool_limits(value: str) -> dict[str, int]:
             raise InputError(f"LECTURER_POOL_LIMITS entry {item!r} is not <pool>=<limit>")
         limits[pool.strip()] = int(number)
     return limits
+
+
+def postgres_storage_config(database_url: str) -> dict[str, dict]:
+    """The deployment's Dagster storage on PostgreSQL (``dagster.yaml``'s deployment block) for ``database_url``:
+    dagster-postgres's run and schedule storage, and its event log with steady pool-claim checks."""
+    url = sa.engine.make_url(database_url)
+    postgres_db = {
+        "username": url.username,
+        "password": url.password or "",
+        "hostname": url.host,
+        "port": url.port or 5432,
+        "db_name": url.database,
+        "scheme": "postgresql+psycopg2",
+    }
+    return {
+        "run_storage": {
+            "module": "dagster_postgres.run_storage",
+            "class": "PostgresRunStorage",
+            "config": {"postgres_db": postgres_db},
+        },
+        "event_log_storage": {
+            "module": "lecturer_pipeline.instance_storage",
+            "class": "SteadyPoolPostgresEventLogStorage",
+            "config": {"postgres_db": postgres_db},
+        },
+        "schedule_storage": {
+            "module": "dagster_postgres.schedule_storage",
+            "class": "PostgresScheduleStorage",
+            "config": {"postgres_db": postgres_db},
+        },
+    }

@@ -11,7 +11,7 @@ from PIL import Image, ImageChops, ImageDraw, ImageStat
 
 from lecturer_pipeline.media.audio import wav_duration
 from lecturer_pipeline.media.probe import MediaInfo, probe
-from lecturer_pipeline.media.video import concat_mp4, render_preview
+from lecturer_pipeline.media.video import AudioTrackEncode, concat_mp4, join_video_with_audio, render_preview
 
 
 def ffmpeg(*args: str) -> None:
@@ -134,3 +134,48 @@ def test_concat_mp4_joins_without_reencoding(rendered: dict[str, Path], tmp_path
 def test_concat_mp4_needs_parts(tmp_path: Path) -> None:
     with pytest.raises(ValueError):
         concat_mp4([], tmp_path / "x.mp4")
+
+
+def _audio_md5(video: Path) -> str:
+    """The MD5 of a file's audio packets as stored (no decoding): equal only for the very same encoded sound."""
+    out = subprocess.run(
+        ["ffmpeg", "-nostdin", "-v", "error", "-i", str(video), "-map", "0:a", "-c", "copy", "-f", "md5", "-"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return out.stdout.strip()
+
+
+def test_join_lays_a_track_encoded_beforehand_unchanged(rendered: dict[str, Path], tmp_path: Path) -> None:
+    """The sound track encoded beside the renders and copied in is the very sound the join would encode itself."""
+    master = speech(tmp_path / "lecture.wav", 3.6)
+    parts = [rendered["a.mp4"], rendered["b.mp4"]]
+    encoded_in_join = join_video_with_audio(parts, master, tmp_path / "encoded.mp4")
+    with AudioTrackEncode(master, tmp_path / "speech.m4a") as sound:
+        track = sound.wait()
+    copied_in = join_video_with_audio(parts, master, tmp_path / "copied.mp4", audio_track=track)
+
+    assert_deliverable(copied_in, tmp_path / "copied.mp4")
+    assert copied_in.duration == pytest.approx(encoded_in_join.duration, abs=0.03)
+    assert copied_in.duration == pytest.approx(wav_duration(master), abs=0.1)
+    assert copied_in.audio.sample_rate == encoded_in_join.audio.sample_rate == 48000
+    assert _audio_md5(tmp_path / "copied.mp4") == _audio_md5(tmp_path / "encoded.mp4")
+    assert track.exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")], "no temporary file is left"
+
+
+def test_a_failed_track_encode_says_why_and_leaves_nothing(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.wav"
+    broken.write_bytes(b"RIFF not really a wave file")
+    with AudioTrackEncode(broken, tmp_path / "speech.m4a") as sound, pytest.raises(RuntimeError, match=r"broken\.wav"):
+        sound.wait()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["broken.wav"]
+
+
+def test_a_cancelled_track_encode_stops_and_leaves_nothing(tmp_path: Path) -> None:
+    master = speech(tmp_path / "long.wav", 120)
+    sound = AudioTrackEncode(master, tmp_path / "speech.m4a")
+    sound.cancel()
+    assert sound._process.returncode is not None, "the encoder process has ended"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["long.wav"]

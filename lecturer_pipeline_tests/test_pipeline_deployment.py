@@ -1,5 +1,5 @@
 """The whole asset graph as deployed: objects on S3 (real RADOS Gateway), catalog on PostgreSQL, and Dagster's own
-instance on PostgreSQL too (dagster-postgres with ``scheme: postgresql+psycopg2``)."""
+instance on PostgreSQL too (dagster.yaml's deployment block: dagster-postgres with ``scheme: postgresql+psycopg2``)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import sqlalchemy as sa
 import yaml
 
 from lecturer_pipeline.definitions import build_definitions
+from lecturer_pipeline.instance import postgres_storage_config
 from lecturer_pipeline.settings import Settings
 from lecturer_pipeline.storage.layout import reference_voice_key, speech_key, video_key
 from lecturer_pipeline_tests.infra import postgres
@@ -27,24 +28,9 @@ from lecturer_pipeline_tests.pipeline_helpers import (
 def postgres_instance(pg_admin_url: str, tmp_path: Path):
     """A Dagster instance whose run, event-log and schedule storage live in a fresh PostgreSQL database."""
     url, drop = postgres.create_database(pg_admin_url)
-    parsed = sa.engine.make_url(url)
     home = tmp_path / "dagster_home"
     home.mkdir()
-    config = {
-        "telemetry": {"enabled": False},
-        "storage": {
-            "postgres": {
-                "postgres_db": {
-                    "username": parsed.username,
-                    "password": parsed.password or "",
-                    "hostname": parsed.host,
-                    "port": parsed.port or 5432,
-                    "db_name": parsed.database,
-                    "scheme": "postgresql+psycopg2",
-                }
-            }
-        },
-    }
+    config = {"telemetry": {"enabled": False}, **postgres_storage_config(url)}
     (home / "dagster.yaml").write_text(yaml.safe_dump(config))
     instance = dg.DagsterInstance.from_config(str(home))
     yield instance

@@ -156,12 +156,55 @@ def extract_frame(video: Path, dst: Path, *, at_seconds: float, width: int = 320
     return Path(dst)
 
 
-def join_video_with_audio(segments: Sequence[Path], audio_wav: Path, dst: Path) -> MediaInfo:
+_AUDIO_TRACK = {"acodec": "aac", "audio_bitrate": "96k", "ar": 48000, "ac": 1}  # the lecture's sound, as played
+
+
+class AudioTrackEncode:
+    """The lecture's AAC sound track, encoded from the master WAV by an ffmpeg process running beside other work.
+
+    Encoding a long lecture's speech takes seconds of CPU; started before the renders it is done by the time the
+    pictures are, and the join becomes stream copies only. ``wait`` returns the track (an M4A file); ``cancel``
+    stops the encoder and removes what it wrote. Use it as a context manager so a failure never leaves the
+    process running.
+    """
+
+    def __init__(self, speech_wav: Path, dst_m4a: Path) -> None:
+        self.source = Path(speech_wav)
+        self.dst = Path(dst_m4a)
+        self._tmp = self.dst.with_name(f".{self.dst.stem}.encoding{self.dst.suffix}")
+        stream = ffmpeg.input(str(self.source)).output(str(self._tmp), format="ipod", vn=None, **_AUDIO_TRACK)
+        self._process = stream.global_args(*_QUIET).overwrite_output().run_async(pipe_stderr=True)
+
+    def wait(self) -> Path:
+        _, stderr = self._process.communicate()  # the process has ended: cancel() has nothing more to do
+        if self._process.returncode != 0:
+            self._tmp.unlink(missing_ok=True)
+            raise RuntimeError(f"ffmpeg failed on {self.source}: {error_detail(stderr, lines=3)}")
+        os.replace(self._tmp, self.dst)
+        return self.dst
+
+    def cancel(self) -> None:
+        if self._process.returncode is None:
+            self._process.kill()
+            self._process.communicate()
+        self._tmp.unlink(missing_ok=True)
+
+    def __enter__(self) -> AudioTrackEncode:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.cancel()
+
+
+def join_video_with_audio(
+    segments: Sequence[Path], audio_wav: Path, dst: Path, *, audio_track: Path | None = None
+) -> MediaInfo:
     """Join the segments' video streams by stream copy and lay the lecture's whole speech under them once.
 
     Joining segments with their own AAC tracks would add each track's encoder priming at every seam and drift the
     sound away from the picture over a long lecture; encoding the master WAV once keeps them in step. The video is
-    never re-encoded. The result is cut at the speech's length (±1 frame) and written with ``+faststart``.
+    never re-encoded; nor is the sound when ``audio_track`` (from ``AudioTrackEncode`` of ``audio_wav``) is given.
+    The result is cut at the speech's length (±1 frame) and written with ``+faststart``.
     """
     if not segments:
         raise ValueError("join_video_with_audio needs at least one segment")
@@ -172,21 +215,19 @@ def join_video_with_audio(segments: Sequence[Path], audio_wav: Path, dst: Path) 
         quoted = (str(Path(p).resolve()).replace("'", "'\\''") for p in segments)
         listing.write_text("".join(f"file '{q}'\n" for q in quoted), encoding="utf-8")
         pictures = ffmpeg.input(str(listing), format="concat", safe=0)
-        speech = ffmpeg.input(str(audio_wav))
+        sound = ffmpeg.input(str(audio_track or audio_wav))
+        audio_args = {"acodec": "copy"} if audio_track else _AUDIO_TRACK
         with atomic_path(dst) as tmp:
             _run(
                 ffmpeg.output(
                     pictures.video,
-                    speech.audio,
+                    sound.audio,
                     str(tmp),
                     format="mp4",
                     t=f"{seconds:.3f}",
                     vcodec="copy",
-                    acodec="aac",
-                    audio_bitrate="96k",
-                    ar=48000,
-                    ac=1,
                     movflags="+faststart",
+                    **audio_args,
                 ),
                 segments[0],
             )

@@ -10,12 +10,13 @@ and picture never drift apart.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from lecturer_pipeline.engines.base import VideoEngine
 from lecturer_pipeline.errors import LecturerError
 from lecturer_pipeline.media.audio import split_wav, wav_duration
-from lecturer_pipeline.media.video import extract_frame, join_video_with_audio
+from lecturer_pipeline.media.video import AudioTrackEncode, extract_frame, join_video_with_audio
 from lecturer_pipeline.model import Artefact
 from lecturer_pipeline.security.licence import check_licence
 from lecturer_pipeline.stages.common import file_artefact, input_hash, reusable
@@ -63,29 +64,15 @@ def render_video(
     portrait_png = portrait.path or store.get_file(portrait.key, workdir / "portrait.png")
     pieces = split_wav(speech_wav, cut_points(speech.details.get("segment_seconds") or []), workdir / "segments")
 
-    rendered: list[Path] = []
-    keep: set[str] = set()
-    sent = cached = 0.0
-    renders = 0
-    for index, piece in enumerate(pieces):
-        seconds = wav_duration(piece)
-        key = video_segment_key(lecture_id, input_hash(audio=sha256_file(piece), portrait=portrait.sha256, **params))
-        keep.add(key)
-        clip = workdir / "segments" / f"segment-{index:04d}.mp4"
-        if store.exists(key):
-            store.get_file(key, clip)
-            cached += seconds
-        else:
-            engine.render(portrait_png, piece, clip)
-            store.put_file(key, clip, content_type="video/mp4")
-            sent += seconds
-            renders += 1
-        piece.unlink()
-        rendered.append(clip)
-
-    out = workdir / "video.mp4"
-    info = join_video_with_audio(rendered, speech_wav, out)
-    for clip in rendered:
+    # The sound track is encoded while the segments render (a GPU's minutes, or a cache's moments), so the join
+    # below only copies streams.
+    with AudioTrackEncode(speech_wav, workdir / "speech.m4a") as sound:
+        done = _render_segments(store, engine, lecture_id, pieces, portrait_png, portrait.sha256, params)
+        out = workdir / "video.mp4"
+        track = sound.wait()
+        info = join_video_with_audio(done.clips, speech_wav, out, audio_track=track)
+        track.unlink()
+    for clip in done.clips:
         clip.unlink()
     speech_wav.unlink(missing_ok=True)
     portrait_png.unlink(missing_ok=True)
@@ -94,7 +81,7 @@ def render_video(
             f"{engine.name} made a {info.duration:.2f} s video for {speech.duration:.2f} s of speech",
             lecture_id=lecture_id,
         )
-    _drop_stale_segments(store, lecture_id, keep)
+    _drop_stale_segments(store, lecture_id, done.keys)
     poster = workdir / "poster.jpg"
     extract_frame(out, poster, at_seconds=min(1.0, info.duration / 2))
     store.put_file(poster_key(lecture_id), poster, content_type="image/jpeg")
@@ -114,12 +101,51 @@ def render_video(
             "resolution": f"{video.width}×{video.height}" if video else None,
             "codecs": f"{video.codec_name if video else '-'} + {audio.codec_name if audio else '-'}",
             "segments": len(pieces),
-            "renders": renders,
-            "render_seconds_sent": round(sent, 3),
-            "render_seconds_cached": round(cached, 3),
+            "renders": done.renders,
+            "render_seconds_sent": round(done.sent, 3),
+            "render_seconds_cached": round(done.cached, 3),
             "poster_key": poster_key(lecture_id),
         },
     )
+
+
+@dataclass
+class _Segments:
+    clips: list[Path] = field(default_factory=list)  # the segments' videos, in order, in the work directory
+    keys: set[str] = field(default_factory=set)  # where they are stored
+    sent: float = 0.0  # seconds of speech sent to the engine
+    cached: float = 0.0  # seconds found stored
+    renders: int = 0
+
+
+def _render_segments(
+    store: ObjectStore,
+    engine: VideoEngine,
+    lecture_id: str,
+    pieces: list[Path],
+    portrait_png: Path,
+    portrait_sha256: str,
+    params: dict,
+) -> _Segments:
+    """Each piece of speech as a video segment: fetched if stored under its hash, else rendered and stored at once
+    (so a failure later renders only what is missing). The pieces are deleted as they are used."""
+    done = _Segments()
+    for index, piece in enumerate(pieces):
+        seconds = wav_duration(piece)
+        key = video_segment_key(lecture_id, input_hash(audio=sha256_file(piece), portrait=portrait_sha256, **params))
+        done.keys.add(key)
+        clip = piece.with_name(f"segment-{index:04d}.mp4")
+        if store.exists(key):
+            store.get_file(key, clip)
+            done.cached += seconds
+        else:
+            engine.render(portrait_png, piece, clip)
+            store.put_file(key, clip, content_type="video/mp4")
+            done.sent += seconds
+            done.renders += 1
+        piece.unlink()
+        done.clips.append(clip)
+    return done
 
 
 def _drop_stale_segments(store: ObjectStore, lecture_id: str, keep: set[str]) -> None:

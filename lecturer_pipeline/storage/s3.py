@@ -103,7 +103,10 @@ class S3ObjectStore(ObjectStore):
             self.client.upload_file(str(path), self.bucket, check_key(key), ExtraArgs=extra, Config=TRANSFER)
         except (ClientError, BotoCoreError, S3UploadFailedError) as error:
             raise self._fail("uploading", key, error) from error
-        self._abort_unfinished_uploads(key)
+        if path.stat().st_size >= TRANSFER.multipart_threshold:
+            # Only a file this large was sent in parts, and only its earlier attempts can have left parts behind;
+            # listing for every small segment and poster would cost a request each, for nothing.
+            self._abort_unfinished_uploads(key)
         return self._must_stat(key)
 
     def _abort_unfinished_uploads(self, key: str) -> None:
