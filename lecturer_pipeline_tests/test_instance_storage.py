@@ -84,3 +84,16 @@ def test_a_blocked_claim_is_rechecked_steadily_and_gets_the_freed_slot(tmp_path:
 def test_the_poll_interval_must_be_positive():
     with pytest.raises(ValueError, match="pool_claim_poll_seconds must be positive"):
         SteadyPoolPostgresEventLogStorage("postgresql+psycopg2://nobody@127.0.0.1/none", pool_claim_poll_seconds=0)
+
+
+def test_the_event_log_keeps_its_connection(tmp_path: Path, database: str):
+    """dagster-postgres alone opens a connection per query (over a thousand per lecture run); this storage reuses
+    one."""
+    with _instance(tmp_path, {"telemetry": {"enabled": False}, **postgres_storage_config(database)}) as instance:
+        storage = instance.event_log_storage
+        opened: list[object] = []
+        sa.event.listen(storage._engine, "connect", lambda connection, record: opened.append(connection))
+        storage.set_concurrency_slots("zyphra", 2)
+        for _ in range(20):
+            assert storage.get_concurrency_info("zyphra").slot_count == 2
+        assert len(opened) <= 1, f"{len(opened)} connections opened for 21 queries"
