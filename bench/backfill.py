@@ -48,14 +48,14 @@ def _render_gaps(clock: ServiceClock) -> float:
 
 
 def _kdtalker_slot(runs: list[dict], steps: dict[str, dict], renders: list[tuple[float, float, float]]) -> dict:
-    """Where the KDTalker pool slot's time went, lecture after lecture: the ``video`` step holds the slot from its
-    start to its end; within it, the renders, and around them the step's own work before the first render (download
-    speech and portrait, cut the segments, connect) and after the last (join, poster, upload, checks); between two
-    steps, the time Dagster took to hand the slot to the next waiting run."""
+    """Where the KDTalker pool slot's time went, lecture after lecture: the ``video_segments`` step holds the slot
+    from its start to its end; within it, the renders, and around them the step's own work before the first render
+    (start, download speech and portrait, cut the segments, connect) and after the last (store the segment and the
+    manifest, end); between two steps, the time Dagster took to hand the slot to the next waiting run."""
     spans = sorted(
         (step["startTime"], step["endTime"])
         for run in runs
-        if (step := steps[run["runId"]].get("video")) and step["startTime"] and step["endTime"]
+        if (step := steps[run["runId"]].get("video_segments")) and step["startTime"] and step["endTime"]
     )
     before = after = handover = 0.0
     for index, (start, end) in enumerate(spans):

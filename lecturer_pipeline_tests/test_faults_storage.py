@@ -188,7 +188,7 @@ def test_s3_gateway_lost_mid_render_then_back(tmp_path, sample_media, pg_url, ou
     row = catalog.get_lecture(lecture_id)
     assert (row["status"], row["stage"], row["error"]) == ("FAILED", "video", failed.error)
     # The first attempt failed storing the segment that was rendering when the gateway went away.
-    first_failure = _failure_messages(instance, failed.run_id, "video")[0]
+    first_failure = _failure_messages(instance, failed.run_id, "video_segments")[0]
     assert re.search(rf"uploading {re.escape(video_segments_prefix(lecture_id))}\S+ failed on s3", first_failure)
     assert failed_seconds < 60, f"a lost gateway should fail the run after bounded retries, took {failed_seconds:.0f}s"
 
@@ -327,8 +327,8 @@ def _postgres_outage(tmp_path, sample_media, cluster, database_url, kdtalker, in
     catalog_error = rf"catalog (read|write to \w+|status update) failed at {shown_url}: \(psycopg2\.OperationalError\)"
     assert re.search(catalog_error, error), error
     assert "Connection refused" in error
-    # The video stage failed where it first touched the catalog after the outage: recording the finished video.
-    failures = _failure_messages(instance, run_id, "video")
+    # The video stage failed where it first touched the catalog after the outage: recording the rendered segments.
+    failures = _failure_messages(instance, run_id, "video_segments")
     assert re.search(rf"catalog write to artefacts failed at {shown_url}", failures[0]), failures[0]
     assert all(re.search(catalog_error, message) for message in failures[1:]), failures
     assert failed_seconds < 60, f"a lost catalog should fail the run after bounded retries, took {failed_seconds:.0f}s"

@@ -54,7 +54,7 @@ def test_the_documented_deployment_block_loads(tmp_path: Path, database: str, mo
     with _instance(tmp_path, config) as instance:
         storage = instance.event_log_storage
         assert isinstance(storage, SteadyPoolPostgresEventLogStorage)
-        assert storage.pool_claim_poll_seconds == 1.0
+        assert storage.pool_claim_poll_seconds == 0.5
         assert instance.run_coordinator.dequeue_interval_seconds == 1
         assert instance.get_concurrency_config().run_queue_config.max_concurrent_runs == 4
         assert list(instance.get_runs()) == []  # the run storage answers too

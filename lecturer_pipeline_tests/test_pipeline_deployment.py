@@ -79,6 +79,7 @@ def test_lecture_on_s3_and_postgres(tmp_path: Path, sample_media, s3_server, s3_
         "speaker_embed",
         "portrait",
         "speech",
+        "video_segments",
         "video",
         "captions",
         "transcript",

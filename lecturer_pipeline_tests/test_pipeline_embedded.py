@@ -173,3 +173,13 @@ def test_no_voice_is_touched_without_consent(tmp_path: Path, sample_media, insta
     meta = materialization_metadata(instance, again.run_id, "reference_voice")
     assert meta["consent_by"] == "Zoe Z." and meta["consent"] == "I agree to my voice being cloned."
     assert catalog.get_speaker("zoe")["consent"]["source"] == "uploads/lectures/cs101/unconsented.json"
+
+
+def test_each_service_pool_is_held_by_the_steps_that_call_it_only(tmp_path: Path) -> None:
+    """A pool slot is held for a whole step: the renderer's must cover the renders, not the join, poster and checks
+    that follow (they run in ``video``, so the next lecture's render starts meanwhile)."""
+    defs = definitions(local_settings(tmp_path / "home"))
+    graph = defs.resolve_asset_graph()
+    pools = {key.to_user_string(): defs.get_assets_def(key).op.pool for key in graph.get_all_asset_keys()}
+    held = {asset: pool for asset, pool in pools.items() if pool}
+    assert held == {"lecture_script": "ollama", "speech": "zyphra", "video_segments": "kdtalker"}

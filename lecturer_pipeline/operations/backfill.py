@@ -17,6 +17,7 @@ LECTURE_ASSETS = (
     "speaker_embed",
     "portrait",
     "speech",
+    "video_segments",
     "video",
     "published_lecture",
     "captions",

@@ -22,7 +22,15 @@ from lecturer_pipeline.storage.catalog import Catalog, Status, artefacts, lectur
 from lecturer_pipeline.storage.layout import portrait_key, portrait_upload_keys, voice_upload_keys
 from lecturer_pipeline.storage.objects import ObjectStore
 
-VOICE_DERIVED_KINDS = ("reference_voice", "speaker_embed", "portrait", "speech", "video", "lms_package")
+VOICE_DERIVED_KINDS = (
+    "reference_voice",
+    "speaker_embed",
+    "portrait",
+    "speech",
+    "video_segments",
+    "video",
+    "lms_package",
+)
 
 
 @dataclass

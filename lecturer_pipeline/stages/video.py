@@ -6,10 +6,14 @@ speech is cut into the render segments the speech stage laid out (whole chunks o
 hash of its audio, the portrait and the engine parameters; a retry or an edit renders only the segments that are not
 stored yet. The segments' pictures are joined by stream copy and the whole speech is laid under them once, so sound
 and picture never drift apart.
+
+The stage is two steps: ``render_segments`` is all the renderer's pool slot is held for; ``assemble_video`` (join,
+poster) runs after the slot is free for the next lecture.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,10 +25,17 @@ from lecturer_pipeline.model import Artefact
 from lecturer_pipeline.security.licence import check_licence
 from lecturer_pipeline.stages.common import file_artefact, input_hash, reusable
 from lecturer_pipeline.storage.catalog import Catalog
-from lecturer_pipeline.storage.layout import poster_key, video_key, video_segment_key, video_segments_prefix
+from lecturer_pipeline.storage.layout import (
+    poster_key,
+    video_key,
+    video_segment_key,
+    video_segments_manifest_key,
+    video_segments_prefix,
+)
 from lecturer_pipeline.storage.objects import ObjectStore, sha256_file
 
 DURATION_TOLERANCE = 0.1
+RENDER_COUNTS = ("renders", "render_seconds_sent", "render_seconds_cached")
 
 
 def cut_points(segment_seconds: list[float]) -> list[float]:
@@ -36,7 +47,7 @@ def cut_points(segment_seconds: list[float]) -> list[float]:
     return cuts
 
 
-def render_video(
+def render_segments(
     store: ObjectStore,
     catalog: Catalog,
     engine: VideoEngine,
@@ -47,15 +58,17 @@ def render_video(
     *,
     commercial: bool = False,
 ) -> Artefact:
-    """Render (or reuse) the lecture video and store a poster frame beside it for previews.
+    """Render (or find stored) every segment of the speech; return their manifest (``segments.json``).
 
-    ``speech`` and ``portrait`` may come as records without local files: they are downloaded only when rendering.
+    This is all the video stage does while it holds the renderer's pool slot: the join, the poster and the checks
+    come after, in ``assemble_video``, so the next lecture's render can start meanwhile. ``speech`` and
+    ``portrait`` may come as records without local files: they are downloaded only when something is missing.
     """
     check_licence(engine.name, engine.licence, commercial=commercial)
     params = {"engine": engine.name, "params": engine.params()}
     wanted = input_hash(speech=speech.sha256, portrait=portrait.sha256, **params)
-    existing = reusable(store, catalog, lecture_id, "video", wanted)
-    if existing:
+    existing = reusable(store, catalog, lecture_id, "video_segments", wanted)
+    if existing and all(store.exists(s["key"]) for s in json.loads(store.get_bytes(existing.key))["segments"]):
         total = existing.details.get("render_seconds_sent", 0) + existing.details.get("render_seconds_cached", 0)
         details = {**existing.details, "render_seconds_sent": 0.0, "render_seconds_cached": total, "renders": 0}
         return Artefact(**{**existing.__dict__, "details": details})
@@ -63,25 +76,68 @@ def render_video(
     speech_wav = speech.path or store.get_file(speech.key, workdir / "speech.wav")
     portrait_png = portrait.path or store.get_file(portrait.key, workdir / "portrait.png")
     pieces = split_wav(speech_wav, cut_points(speech.details.get("segment_seconds") or []), workdir / "segments")
-
-    # The sound track is encoded while the segments render (a GPU's minutes, or a cache's moments), so the join
-    # below only copies streams.
-    with AudioTrackEncode(speech_wav, workdir / "speech.m4a") as sound:
-        done = _render_segments(store, engine, lecture_id, pieces, portrait_png, portrait.sha256, params)
-        out = workdir / "video.mp4"
-        track = sound.wait()
-        info = join_video_with_audio(done.clips, speech_wav, out, audio_track=track)
-        track.unlink()
+    done = _render_segments(store, engine, lecture_id, pieces, portrait_png, portrait.sha256, params)
     for clip in done.clips:
         clip.unlink()
     speech_wav.unlink(missing_ok=True)
     portrait_png.unlink(missing_ok=True)
+    _drop_stale_segments(store, lecture_id, {segment["key"] for segment in done.manifest})
+    manifest = workdir / "segments.json"
+    manifest.write_text(json.dumps({"segments": done.manifest}, indent=1), encoding="utf-8")
+    return file_artefact(
+        "video_segments",
+        video_segments_manifest_key(lecture_id),
+        manifest,
+        wanted,
+        duration=round(sum(segment["seconds"] for segment in done.manifest), 3),
+        content_type="application/json",
+        details={
+            "engine": engine.name,
+            "licence": engine.licence,
+            "lip_sync": engine.lip_sync,
+            "segments": len(done.manifest),
+            "renders": done.renders,
+            "render_seconds_sent": round(done.sent, 3),
+            "render_seconds_cached": round(done.cached, 3),
+        },
+    )
+
+
+def assemble_video(
+    store: ObjectStore, catalog: Catalog, lecture_id: str, speech: Artefact, segments: Artefact, workdir: Path
+) -> Artefact:
+    """Join the stored segments' pictures under the whole speech into ``video.mp4`` (or reuse it), and store a poster
+    frame beside it for previews. ``segments`` is the manifest from ``render_segments``, downloaded."""
+    assert segments.path is not None
+    listed = json.loads(segments.path.read_text(encoding="utf-8"))["segments"]
+    segments.path.unlink()
+    rendering = {name: segments.details.get(name) for name in ("engine", "licence", "lip_sync", "segments")}
+    rendering.update({name: segments.details.get(name, 0) for name in RENDER_COUNTS})
+    wanted = input_hash(speech=speech.sha256, segments=segments.sha256)
+    existing = reusable(store, catalog, lecture_id, "video", wanted)
+    if existing:
+        return Artefact(**{**existing.__dict__, "details": {**existing.details, **rendering}})
+
+    speech_wav = speech.path or store.get_file(speech.key, workdir / "speech.wav")
+    # The sound track is encoded while the segments download, so the join only copies streams.
+    with AudioTrackEncode(speech_wav, workdir / "speech.m4a") as sound:
+        clips = [
+            store.get_file(segment["key"], workdir / "segments" / f"segment-{index:04d}.mp4")
+            for index, segment in enumerate(listed)
+        ]
+        out = workdir / "video.mp4"
+        track = sound.wait()
+        info = join_video_with_audio(clips, speech_wav, out, audio_track=track)
+        track.unlink()
+    for clip in clips:
+        clip.unlink()
+    speech_wav.unlink(missing_ok=True)
     if speech.duration is not None and abs(info.duration - speech.duration) > DURATION_TOLERANCE:
+        out.unlink()
         raise LecturerError(
-            f"{engine.name} made a {info.duration:.2f} s video for {speech.duration:.2f} s of speech",
+            f"{rendering['engine']} made a {info.duration:.2f} s video for {speech.duration:.2f} s of speech",
             lecture_id=lecture_id,
         )
-    _drop_stale_segments(store, lecture_id, done.keys)
     poster = workdir / "poster.jpg"
     extract_frame(out, poster, at_seconds=min(1.0, info.duration / 2))
     store.put_file(poster_key(lecture_id), poster, content_type="image/jpeg")
@@ -95,15 +151,9 @@ def render_video(
         duration=info.duration,
         content_type="video/mp4",
         details={
-            "engine": engine.name,
-            "licence": engine.licence,
-            "lip_sync": engine.lip_sync,
+            **rendering,
             "resolution": f"{video.width}×{video.height}" if video else None,
             "codecs": f"{video.codec_name if video else '-'} + {audio.codec_name if audio else '-'}",
-            "segments": len(pieces),
-            "renders": done.renders,
-            "render_seconds_sent": round(done.sent, 3),
-            "render_seconds_cached": round(done.cached, 3),
             "poster_key": poster_key(lecture_id),
         },
     )
@@ -112,7 +162,7 @@ def render_video(
 @dataclass
 class _Segments:
     clips: list[Path] = field(default_factory=list)  # the segments' videos, in order, in the work directory
-    keys: set[str] = field(default_factory=set)  # where they are stored
+    manifest: list[dict] = field(default_factory=list)  # each one's key, seconds and sha256, in order
     sent: float = 0.0  # seconds of speech sent to the engine
     cached: float = 0.0  # seconds found stored
     renders: int = 0
@@ -133,7 +183,6 @@ def _render_segments(
     for index, piece in enumerate(pieces):
         seconds = wav_duration(piece)
         key = video_segment_key(lecture_id, input_hash(audio=sha256_file(piece), portrait=portrait_sha256, **params))
-        done.keys.add(key)
         clip = piece.with_name(f"segment-{index:04d}.mp4")
         if store.exists(key):
             store.get_file(key, clip)
@@ -145,6 +194,7 @@ def _render_segments(
             done.renders += 1
         piece.unlink()
         done.clips.append(clip)
+        done.manifest.append({"key": key, "seconds": round(seconds, 6), "sha256": sha256_file(clip)})
     return done
 
 

@@ -52,6 +52,11 @@ def video_segment_key(lecture_id: str, segment_hash: str) -> str:
     return f"{video_segments_prefix(lecture_id)}{segment_hash}.mp4"
 
 
+def video_segments_manifest_key(lecture_id: str) -> str:
+    """The list of a lecture's current render segments (keys, lengths, hashes), in order."""
+    return f"generated/video/{lecture_id}/segments.json"
+
+
 def video_segments_prefix(lecture_id: str) -> str:
     return f"generated/video/{lecture_id}/segments/"
 

@@ -1,4 +1,4 @@
-"""Media assets: ``speech`` (speech.wav) and ``video`` (video.mp4)."""
+"""Media assets: ``speech`` (speech.wav), ``video_segments`` (the rendered segments) and ``video`` (video.mp4)."""
 
 from collections.abc import Iterator
 
@@ -11,7 +11,7 @@ from lecturer_pipeline.defs.tracking import lecture_stage
 from lecturer_pipeline.model import Artefact, LectureScript
 from lecturer_pipeline.stages.checks import speech_duration_plausible, video_is_h264_aac, video_matches_speech
 from lecturer_pipeline.stages.speech import synthesize_speech
-from lecturer_pipeline.stages.video import render_video
+from lecturer_pipeline.stages.video import assemble_video, render_segments
 from lecturer_pipeline.stages.voice import profile_from_json
 from lecturer_pipeline.workdir import step_dir
 
@@ -61,6 +61,38 @@ def speech(
     pool="kdtalker",
     group_name=GROUP,
     kinds={"mp4"},
+)
+def video_segments(
+    context: dg.AssetExecutionContext,
+    speech: Artefact,
+    portrait: Artefact,
+    objects: ObjectStoreResource,
+    catalog: CatalogResource,
+    engines: EnginesResource,
+) -> dg.Output[Artefact]:
+    """The speech's render segments, each stored once; the manifest lists them. Only this step holds the
+    ``kdtalker`` pool slot, so the renderer goes on to the next lecture while this one's video is joined."""
+    with lecture_stage(context, catalog.get_catalog(), "video") as lecture_id:
+        segments = render_segments(
+            objects.get_store(),
+            catalog.get_catalog(),
+            engines.video_engine(),
+            lecture_id,
+            speech,
+            portrait,
+            step_dir("video_segments"),
+            commercial=engines.commercial,
+        )
+    return artefact_output(segments)
+
+
+@dg.asset(
+    partitions_def=lectures_partitions,
+    io_manager_key="object_io_manager",
+    ins={"speech": dg.AssetIn(metadata={"reference_only": True})},
+    retry_policy=SERVICE_RETRY,
+    group_name=GROUP,
+    kinds={"mp4"},
     check_specs=[
         dg.AssetCheckSpec("video_matches_speech", asset="video"),
         dg.AssetCheckSpec("video_is_h264_aac", asset="video"),
@@ -69,23 +101,15 @@ def speech(
 def video(
     context: dg.AssetExecutionContext,
     speech: Artefact,
-    portrait: Artefact,
+    video_segments: Artefact,
     objects: ObjectStoreResource,
     catalog: CatalogResource,
-    engines: EnginesResource,
     pipeline: PipelineResource,
 ) -> Iterator[dg.Output[Artefact] | dg.AssetCheckResult]:
     """The talking-head video: ``video.mp4`` (H.264 + AAC, faststart), as long as the speech."""
     with lecture_stage(context, catalog.get_catalog(), "video") as lecture_id:
-        clip = render_video(
-            objects.get_store(),
-            catalog.get_catalog(),
-            engines.video_engine(),
-            lecture_id,
-            speech,
-            portrait,
-            step_dir("video"),
-            commercial=engines.commercial,
+        clip = assemble_video(
+            objects.get_store(), catalog.get_catalog(), lecture_id, speech, video_segments, step_dir("video")
         )
     yield artefact_output(clip, preview=poster_markdown(objects.get_store(), clip, pipeline.signed_url_seconds))
     yield check_result("video_matches_speech", video_matches_speech(clip, speech))
