@@ -11,7 +11,13 @@ from PIL import Image, ImageChops, ImageDraw, ImageStat
 
 from lecturer_pipeline.media.audio import wav_duration
 from lecturer_pipeline.media.probe import MediaInfo, probe
-from lecturer_pipeline.media.video import AudioTrackEncode, concat_mp4, join_video_with_audio, render_preview
+from lecturer_pipeline.media.video import (
+    AudioTrackEncode,
+    concat_mp4,
+    join_video_with_audio,
+    join_video_with_track,
+    render_preview,
+)
 
 
 def ffmpeg(*args: str) -> None:
@@ -154,7 +160,7 @@ def test_join_lays_a_track_encoded_beforehand_unchanged(rendered: dict[str, Path
     encoded_in_join = join_video_with_audio(parts, master, tmp_path / "encoded.mp4")
     with AudioTrackEncode(master, tmp_path / "speech.m4a") as sound:
         track = sound.wait()
-    copied_in = join_video_with_audio(parts, master, tmp_path / "copied.mp4", audio_track=track)
+    copied_in = join_video_with_track(parts, track, wav_duration(master), tmp_path / "copied.mp4")
 
     assert_deliverable(copied_in, tmp_path / "copied.mp4")
     assert copied_in.duration == pytest.approx(encoded_in_join.duration, abs=0.03)

@@ -196,32 +196,36 @@ class AudioTrackEncode:
         self.cancel()
 
 
-def join_video_with_audio(
-    segments: Sequence[Path], audio_wav: Path, dst: Path, *, audio_track: Path | None = None
-) -> MediaInfo:
-    """Join the segments' video streams by stream copy and lay the lecture's whole speech under them once.
+def join_video_with_audio(segments: Sequence[Path], audio_wav: Path, dst: Path) -> MediaInfo:
+    """Join the segments' video streams by stream copy and lay the lecture's whole speech under them, encoded once.
 
     Joining segments with their own AAC tracks would add each track's encoder priming at every seam and drift the
     sound away from the picture over a long lecture; encoding the master WAV once keeps them in step. The video is
-    never re-encoded; nor is the sound when ``audio_track`` (from ``AudioTrackEncode`` of ``audio_wav``) is given.
-    The result is cut at the speech's length (±1 frame) and written with ``+faststart``.
+    never re-encoded. The result is cut at the speech's length (±1 frame) and written with ``+faststart``.
     """
+    return _join(segments, audio_wav, wav_duration(audio_wav), dst, _AUDIO_TRACK)
+
+
+def join_video_with_track(segments: Sequence[Path], track_m4a: Path, seconds: float, dst: Path) -> MediaInfo:
+    """``join_video_with_audio`` with the sound already encoded (``AudioTrackEncode`` of the speech, ``seconds``
+    long): both streams are copied, nothing is encoded."""
+    return _join(segments, track_m4a, seconds, dst, {"acodec": "copy"})
+
+
+def _join(segments: Sequence[Path], sound: Path, seconds: float, dst: Path, audio_args: dict) -> MediaInfo:
     if not segments:
-        raise ValueError("join_video_with_audio needs at least one segment")
+        raise ValueError("joining a video needs at least one segment")
     dst = Path(dst)
-    seconds = wav_duration(audio_wav)
     with tempfile.TemporaryDirectory(dir=dst.parent, prefix=".join-") as work:
         listing = Path(work) / "segments.txt"
         quoted = (str(Path(p).resolve()).replace("'", "'\\''") for p in segments)
         listing.write_text("".join(f"file '{q}'\n" for q in quoted), encoding="utf-8")
         pictures = ffmpeg.input(str(listing), format="concat", safe=0)
-        sound = ffmpeg.input(str(audio_track or audio_wav))
-        audio_args = {"acodec": "copy"} if audio_track else _AUDIO_TRACK
         with atomic_path(dst) as tmp:
             _run(
                 ffmpeg.output(
                     pictures.video,
-                    sound.audio,
+                    ffmpeg.input(str(sound)).audio,
                     str(tmp),
                     format="mp4",
                     t=f"{seconds:.3f}",

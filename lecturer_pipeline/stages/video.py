@@ -18,9 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lecturer_pipeline.engines.base import VideoEngine
-from lecturer_pipeline.errors import LecturerError
 from lecturer_pipeline.media.audio import split_wav, wav_duration
-from lecturer_pipeline.media.video import AudioTrackEncode, extract_frame, join_video_with_audio
+from lecturer_pipeline.media.video import AudioTrackEncode, extract_frame, join_video_with_track
 from lecturer_pipeline.model import Artefact
 from lecturer_pipeline.security.licence import check_licence
 from lecturer_pipeline.stages.common import file_artefact, input_hash, reusable
@@ -31,10 +30,10 @@ from lecturer_pipeline.storage.layout import (
     video_segment_key,
     video_segments_manifest_key,
     video_segments_prefix,
+    video_sound_key,
 )
 from lecturer_pipeline.storage.objects import ObjectStore, sha256_file
 
-DURATION_TOLERANCE = 0.1
 RENDER_COUNTS = ("renders", "render_seconds_sent", "render_seconds_cached")
 
 
@@ -68,7 +67,7 @@ def render_segments(
     params = {"engine": engine.name, "params": engine.params()}
     wanted = input_hash(speech=speech.sha256, portrait=portrait.sha256, **params)
     existing = reusable(store, catalog, lecture_id, "video_segments", wanted)
-    if existing and all(store.exists(s["key"]) for s in json.loads(store.get_bytes(existing.key))["segments"]):
+    if existing and all(store.exists(key) for key in _stored_keys(json.loads(store.get_bytes(existing.key)))):
         total = existing.details.get("render_seconds_sent", 0) + existing.details.get("render_seconds_cached", 0)
         details = {**existing.details, "render_seconds_sent": 0.0, "render_seconds_cached": total, "renders": 0}
         return Artefact(**{**existing.__dict__, "details": details})
@@ -76,14 +75,18 @@ def render_segments(
     speech_wav = speech.path or store.get_file(speech.key, workdir / "speech.wav")
     portrait_png = portrait.path or store.get_file(portrait.key, workdir / "portrait.png")
     pieces = split_wav(speech_wav, cut_points(speech.details.get("segment_seconds") or []), workdir / "segments")
-    done = _render_segments(store, engine, lecture_id, pieces, portrait_png, portrait.sha256, params)
-    for clip in done.clips:
-        clip.unlink()
-    speech_wav.unlink(missing_ok=True)
-    portrait_png.unlink(missing_ok=True)
+    # The video's sound track is encoded while the renderer works (its CPU is idle meanwhile), so the join after
+    # the renders only copies streams.
+    with AudioTrackEncode(speech_wav, workdir / "sound.m4a") as encode:
+        done = _render_segments(store, engine, lecture_id, pieces, portrait_png, portrait.sha256, params)
+        track = encode.wait()
+    sound = {"key": video_sound_key(lecture_id), "sha256": sha256_file(track)}
+    store.put_file(sound["key"], track, content_type="audio/mp4")
+    for path in (*done.clips, track, speech_wav, portrait_png):
+        path.unlink(missing_ok=True)
     _drop_stale_segments(store, lecture_id, {segment["key"] for segment in done.manifest})
     manifest = workdir / "segments.json"
-    manifest.write_text(json.dumps({"segments": done.manifest}, indent=1), encoding="utf-8")
+    manifest.write_text(json.dumps({"segments": done.manifest, "sound": sound}, indent=1), encoding="utf-8")
     return file_artefact(
         "video_segments",
         video_segments_manifest_key(lecture_id),
@@ -106,10 +109,11 @@ def render_segments(
 def assemble_video(
     store: ObjectStore, catalog: Catalog, lecture_id: str, speech: Artefact, segments: Artefact, workdir: Path
 ) -> Artefact:
-    """Join the stored segments' pictures under the whole speech into ``video.mp4`` (or reuse it), and store a poster
-    frame beside it for previews. ``segments`` is the manifest from ``render_segments``, downloaded."""
+    """Join the stored segments' pictures and the stored sound track into ``video.mp4`` (or reuse it), both by
+    stream copy, and store a poster frame beside it for previews. ``segments`` is the downloaded manifest from
+    ``render_segments``; ``speech`` is the record only (its length cuts the video)."""
     assert segments.path is not None
-    listed = json.loads(segments.path.read_text(encoding="utf-8"))["segments"]
+    manifest = json.loads(segments.path.read_text(encoding="utf-8"))
     segments.path.unlink()
     rendering = {name: segments.details.get(name) for name in ("engine", "licence", "lip_sync", "segments")}
     rendering.update({name: segments.details.get(name, 0) for name in RENDER_COUNTS})
@@ -118,26 +122,16 @@ def assemble_video(
     if existing:
         return Artefact(**{**existing.__dict__, "details": {**existing.details, **rendering}})
 
-    speech_wav = speech.path or store.get_file(speech.key, workdir / "speech.wav")
-    # The sound track is encoded while the segments download, so the join only copies streams.
-    with AudioTrackEncode(speech_wav, workdir / "speech.m4a") as sound:
-        clips = [
-            store.get_file(segment["key"], workdir / "segments" / f"segment-{index:04d}.mp4")
-            for index, segment in enumerate(listed)
-        ]
-        out = workdir / "video.mp4"
-        track = sound.wait()
-        info = join_video_with_audio(clips, speech_wav, out, audio_track=track)
-        track.unlink()
-    for clip in clips:
-        clip.unlink()
-    speech_wav.unlink(missing_ok=True)
-    if speech.duration is not None and abs(info.duration - speech.duration) > DURATION_TOLERANCE:
-        out.unlink()
-        raise LecturerError(
-            f"{rendering['engine']} made a {info.duration:.2f} s video for {speech.duration:.2f} s of speech",
-            lecture_id=lecture_id,
-        )
+    parts = workdir / "segments"
+    clips = [store.get_file(s["key"], parts / f"segment-{i:04d}.mp4") for i, s in enumerate(manifest["segments"])]
+    track = store.get_file(manifest["sound"]["key"], workdir / "sound.m4a")
+    seconds = speech.duration if speech.duration is not None else segments.duration
+    out = workdir / "video.mp4"
+    try:
+        info = join_video_with_track(clips, track, seconds, out)
+    finally:
+        for path in (*clips, track):
+            path.unlink(missing_ok=True)
     poster = workdir / "poster.jpg"
     extract_frame(out, poster, at_seconds=min(1.0, info.duration / 2))
     store.put_file(poster_key(lecture_id), poster, content_type="image/jpeg")
@@ -196,6 +190,11 @@ def _render_segments(
         done.clips.append(clip)
         done.manifest.append({"key": key, "seconds": round(seconds, 6), "sha256": sha256_file(clip)})
     return done
+
+
+def _stored_keys(manifest: dict) -> list[str]:
+    """Every object a manifest refers to: its segments and its sound track."""
+    return [*(segment["key"] for segment in manifest["segments"]), manifest["sound"]["key"]]
 
 
 def _drop_stale_segments(store: ObjectStore, lecture_id: str, keep: set[str]) -> None:

@@ -57,6 +57,11 @@ def video_segments_manifest_key(lecture_id: str) -> str:
     return f"generated/video/{lecture_id}/segments.json"
 
 
+def video_sound_key(lecture_id: str) -> str:
+    """The video's sound track (AAC), encoded from the speech while the segments render."""
+    return f"generated/video/{lecture_id}/sound.m4a"
+
+
 def video_segments_prefix(lecture_id: str) -> str:
     return f"generated/video/{lecture_id}/segments/"
 
