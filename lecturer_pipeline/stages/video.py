@@ -156,7 +156,7 @@ def assemble_video(
 @dataclass
 class _Segments:
     clips: list[Path] = field(default_factory=list)  # the segments' videos, in order, in the work directory
-    manifest: list[dict] = field(default_factory=list)  # each one's key, seconds and sha256, in order
+    manifest: list[dict] = field(default_factory=list)  # each one's key and seconds, in order
     sent: float = 0.0  # seconds of speech sent to the engine
     cached: float = 0.0  # seconds found stored
     renders: int = 0
@@ -188,7 +188,7 @@ def _render_segments(
             done.renders += 1
         piece.unlink()
         done.clips.append(clip)
-        done.manifest.append({"key": key, "seconds": round(seconds, 6), "sha256": sha256_file(clip)})
+        done.manifest.append({"key": key, "seconds": round(seconds, 6)})  # the key names the content
     return done
 
 

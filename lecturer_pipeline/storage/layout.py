@@ -53,7 +53,7 @@ def video_segment_key(lecture_id: str, segment_hash: str) -> str:
 
 
 def video_segments_manifest_key(lecture_id: str) -> str:
-    """The list of a lecture's current render segments (keys, lengths, hashes), in order."""
+    """The list of a lecture's current render segments (keys and lengths, in order) and its sound track."""
     return f"generated/video/{lecture_id}/segments.json"
 
 
