@@ -9,6 +9,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from lecturer_pipeline.cli_catalog import add_catalog_commands
 from lecturer_pipeline.errors import LecturerError
 
 
@@ -143,27 +144,11 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     only = None
     if args.from_failure:
         catalog = Catalog(settings.database_url)
-        only = {row["id"] for row in catalog.list_lectures(course) if row["status"] == Status.FAILED.value}
+        only = set(catalog.lecture_ids(course=course, status=Status.FAILED.value))
     backfill_id, partitions = launch_course_backfill(DagsterGraphQL(settings.lecturer_dagster_url), course, only=only)
     for lecture_id in partitions:
         print(f"lecture: {lecture_id}")
     print(f"backfill: {backfill_id}")
-    return 0
-
-
-def cmd_status(args: argparse.Namespace) -> int:
-    from lecturer_pipeline.ids import normalise_name
-    from lecturer_pipeline.storage.catalog import Catalog
-
-    settings = _settings()
-    course = normalise_name(args.course, what="course name") if args.course else None
-    rows = Catalog(settings.database_url).list_lectures(course)
-    print(f"{'lecture':<32} {'status':<10} {'stage':<18} video / error")
-    for row in rows:
-        detail = row["video_url"] if row["status"] == "COMPLETED" else (row["error"] or "")
-        print(f"{row['id']:<32} {row['status']:<10} {row['stage'] or '-':<18} {detail}")
-    if not rows:
-        print("(no lectures)", file=sys.stderr)
     return 0
 
 
@@ -287,9 +272,7 @@ def build_parser() -> argparse.ArgumentParser:
     backfill.add_argument("--from-failure", action="store_true", help="only the course's FAILED lectures")
     backfill.set_defaults(func=cmd_backfill)
 
-    status = commands.add_parser("status", help="list lectures with status, stage, error and video URL")
-    status.add_argument("--course")
-    status.set_defaults(func=cmd_status)
+    add_catalog_commands(commands)
 
     pools = commands.add_parser("pools", help="set the concurrency pool limits (LECTURER_POOL_LIMITS) on the instance")
     pools.set_defaults(func=cmd_pools)

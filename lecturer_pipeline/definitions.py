@@ -3,6 +3,7 @@
 import dagster as dg
 
 from lecturer_pipeline.defs.assets import captions, media, publish, script, speaker
+from lecturer_pipeline.defs.intake import intake_job
 from lecturer_pipeline.defs.io_managers import CatalogIOManager, ObjectIOManager
 from lecturer_pipeline.defs.jobs import lecture_job
 from lecturer_pipeline.defs.prune import prune_job, prune_schedule
@@ -17,7 +18,7 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     resources = build_resources(settings)
     return dg.Definitions(
         assets=dg.load_assets_from_modules([script, speaker, media, publish, captions]),
-        jobs=[lecture_job, prune_job],
+        jobs=[lecture_job, intake_job, prune_job],
         schedules=[prune_schedule],
         sensors=[build_upload_sensor(settings.lecturer_sensor_interval_seconds)],
         # Stages wait on remote services or ffmpeg, not on Python: running them in the run's own process saves a

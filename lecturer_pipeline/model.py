@@ -20,6 +20,7 @@ class LectureScript:
     sha256: str
     source: str = "text"  # "text" (supplied) or "prompt" (drafted by a model)
     input_hash: str = ""  # hash of what the text was made from: a drafted script is reused while it is unchanged
+    upload_sha256: str = ""  # the upload's content it was read from (intake never restarts a lecture for the same)
 
 
 @dataclass(frozen=True)

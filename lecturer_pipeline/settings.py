@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     lecturer_stale_days: int = 7
     lecturer_retry_delay_seconds: float = 2.0
     lecturer_sensor_interval_seconds: int = 30
+    lecturer_intake_batch: int = Field(default=1000, ge=1)  # uploads the sensor reads per tick
+    lecturer_prune_max_lectures: int = Field(default=500, ge=1)  # stale lectures one night's prune deletes
     lecturer_dagster_url: str = "http://127.0.0.1:3000"
     lecturer_pool_limits: str = "zyphra=2,kdtalker=1,ollama=1"
     lecturer_commercial: bool = False

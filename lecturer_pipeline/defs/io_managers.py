@@ -109,20 +109,14 @@ class CatalogIOManager(dg.ConfigurableIOManager):
                 script_sha256=obj.sha256,
                 script_source=obj.source,
                 script_input_hash=obj.input_hash,
+                upload_sha256=obj.upload_sha256 or None,
                 status=Status.RUNNING.value,
                 stage="lecture_script",
                 error=None,
                 run_id=context.run_id,
             )
         elif isinstance(obj, Publication):
-            catalog.upsert_lecture(
-                obj.lecture_id,
-                status=Status.COMPLETED.value,
-                stage="published_lecture",
-                video_url=obj.url,
-                error=None,
-                run_id=context.run_id,
-            )
+            catalog.mark_published(obj.lecture_id, video_url=obj.url, run_id=context.run_id)
         else:
             raise TypeError(f"{context.asset_key.to_user_string()} returned {type(obj).__name__}; expected a script")
 
@@ -141,4 +135,5 @@ class CatalogIOManager(dg.ConfigurableIOManager):
             sha256=row["script_sha256"],
             source=row.get("script_source") or "text",
             input_hash=row.get("script_input_hash") or "",
+            upload_sha256=row.get("upload_sha256") or "",
         )

@@ -5,10 +5,11 @@ Deleting a pruned lecture's dynamic partition is the one thing the domain code c
 (No ``from __future__ import annotations``: Dagster reads the op's annotations at definition time.)
 """
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 
+from lecturer_pipeline.defs.jobs import LECTURE_JOB
 from lecturer_pipeline.defs.partitions import LECTURES
 from lecturer_pipeline.defs.resources import CatalogResource, ObjectStoreResource, PipelineResource
 from lecturer_pipeline.operations.prune import PruneReport, prune, utc
@@ -34,10 +35,12 @@ class PruneConfig(dg.Config):
         return utc(datetime.fromisoformat(self.now)) if self.now else datetime.now(UTC)
 
 
-def _lectures_in_progress(instance: dg.DagsterInstance) -> set[str]:
-    """Partition keys of active runs: a lecture being (re)built right now is not stale, whatever its row says."""
-    runs = instance.get_runs(filters=dg.RunsFilter(statuses=ACTIVE_RUN_STATUSES))
-    return {run.tags["dagster/partition"] for run in runs if "dagster/partition" in run.tags}
+def _lectures_in_progress(instance: dg.DagsterInstance, cutoff: datetime) -> set[str]:
+    """Partition keys of lecture runs that are active, or that ended after the cut-off: a lecture being (re)built
+    right now, or worked on recently by any run, is not stale, whatever its catalog row says."""
+    active = instance.get_runs(filters=dg.RunsFilter(statuses=ACTIVE_RUN_STATUSES))
+    recent = instance.get_runs(filters=dg.RunsFilter(job_name=LECTURE_JOB, updated_after=cutoff))
+    return {run.tags["dagster/partition"] for run in [*active, *recent] if "dagster/partition" in run.tags}
 
 
 def _forget_partitions(context: dg.OpExecutionContext, report: PruneReport) -> None:
@@ -54,13 +57,15 @@ def prune_stale(
     catalog: CatalogResource,
     pipeline: PipelineResource,
 ) -> None:
+    now = config.clock()
     report = prune(
         objects.get_store(),
         catalog.get_catalog(),
-        now=config.clock(),
+        now=now,
         stale_days=pipeline.stale_days,
         dry_run=config.dry_run,
-        skip=_lectures_in_progress(context.instance),
+        skip=_lectures_in_progress(context.instance, now - timedelta(days=pipeline.stale_days)),
+        max_lectures=pipeline.prune_max_lectures,
     )
     if not config.dry_run:
         _forget_partitions(context, report)

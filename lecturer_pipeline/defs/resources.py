@@ -143,6 +143,8 @@ class PipelineResource(dg.ConfigurableResource):
     signed_url_seconds: int = 7 * 24 * 3600
     voice_retention_days: int = 30
     stale_days: int = 7
+    intake_batch: int = 1000
+    prune_max_lectures: int = 500
 
 
 def _secret(name: str, value: str | None) -> str | dg.EnvVar | None:
@@ -190,5 +192,7 @@ def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
             signed_url_seconds=settings.lecturer_signed_url_seconds,
             voice_retention_days=settings.lecturer_voice_retention_days,
             stale_days=settings.lecturer_stale_days,
+            intake_batch=settings.lecturer_intake_batch,
+            prune_max_lectures=settings.lecturer_prune_max_lectures,
         ),
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import replace
 from typing import Any
 
@@ -20,8 +21,9 @@ from lecturer_pipeline.text.script import clean_script, text_sha256
 MAX_UPLOAD_BYTES = 1024 * 1024  # a lecture upload is text: 1 MB is far beyond MAX_SCRIPT_CHARS
 
 
-def read_lecture_upload(store: ObjectStore, lecture_id: str) -> tuple[str, LectureManifest]:
-    """Find and parse a lecture's upload; returns (key, manifest). Errors name the lecture and the file."""
+def read_lecture_upload(store: ObjectStore, lecture_id: str) -> tuple[str, LectureManifest, str]:
+    """Find and parse a lecture's upload; returns (key, manifest, sha256 of the upload). Errors name the lecture and
+    the file."""
     course, lecture = split_lecture_id(lecture_id)
     manifest_key, text_key = lecture_upload_keys(course, lecture)
     for key, parse in ((manifest_key, parse_manifest), (text_key, parse_plain_script)):
@@ -30,8 +32,9 @@ def read_lecture_upload(store: ObjectStore, lecture_id: str) -> tuple[str, Lectu
             continue
         if info.size > MAX_UPLOAD_BYTES:
             raise InputError(f"the upload is {info.size} bytes; at most {MAX_UPLOAD_BYTES} are allowed", file=key)
+        raw = store.get_bytes(key)
         try:
-            return key, parse(store.get_bytes(key))
+            return key, parse(raw), hashlib.sha256(raw).hexdigest()
         except LecturerError as error:
             raise error.with_context(lecture_id=lecture_id, file=key) from error
     raise InputError(
@@ -81,13 +84,26 @@ def _require_speaker(
 def prepare_script(
     store: ObjectStore, catalog: Catalog, lecture_id: str, writer: ScriptWriter | None
 ) -> tuple[LectureScript, dict[str, Any]]:
+    """The lecture's script and how it was made (for metadata), recording which upload content it came from."""
+    key, manifest, upload_sha = read_lecture_upload(store, lecture_id)
+    script, made = _prepare(store, catalog, lecture_id, writer, key, manifest)
+    return replace(script, upload_sha256=upload_sha), made
+
+
+def _prepare(
+    store: ObjectStore,
+    catalog: Catalog,
+    lecture_id: str,
+    writer: ScriptWriter | None,
+    key: str,
+    manifest: LectureManifest,
+) -> tuple[LectureScript, dict[str, Any]]:
     """The lecture's script and how it was made (for metadata).
 
     Supplied text is used as it is. A prompt is drafted by the script writer (Ollama) — once: while the prompt and
     its options and the model stay the same, the stored draft is reused, so a re-run never re-bills the model nor
     changes the words under a finished speech.
     """
-    key, manifest = read_lecture_upload(store, lecture_id)
     if manifest.script:
         script_from_manifest(lecture_id, key, manifest, manifest.script, "text")  # script errors come first
     _require_speaker(store, catalog, lecture_id, key, manifest)
@@ -138,7 +154,7 @@ def approve_draft(store: ObjectStore, catalog: Catalog, lecture_id: str, text: s
 
     Submitting is the approval: the upload sensor starts the lecture again, and speech is made from this text.
     """
-    key, manifest = read_lecture_upload(store, lecture_id)
+    key, manifest, _ = read_lecture_upload(store, lecture_id)
     row = catalog.get_lecture(lecture_id) or {}
     final = text if text is not None else row.get("script")
     if not final:

@@ -17,13 +17,20 @@ from lecturer_pipeline.engines.base import SpeakerProfile
 from lecturer_pipeline.errors import InputError, LecturerError
 from lecturer_pipeline.media.audio import normalise_voice, validate_reference_voice
 from lecturer_pipeline.model import Artefact
-from lecturer_pipeline.operations.prune import voice_deleted_message
 from lecturer_pipeline.security.consent import require_consent
 from lecturer_pipeline.security.vault import VoiceVault
 from lecturer_pipeline.stages.common import find_first, input_hash
-from lecturer_pipeline.storage.catalog import Catalog
+from lecturer_pipeline.storage.catalog import Catalog, utc
 from lecturer_pipeline.storage.layout import reference_voice_key, speaker_profile_key, voice_upload_keys
 from lecturer_pipeline.storage.objects import sha256_file
+
+
+def voice_deleted_message(speaker: str, deleted_at: datetime, *, retention_days: int) -> str:
+    """What a lecture that needs a pruned voice tells its operator: what happened, and the one fix."""
+    return (
+        f"the reference voice of speaker {speaker} was deleted on {utc(deleted_at):%Y-%m-%d} after the "
+        f"{retention_days}-day retention period; upload 10–30 s of their speech again to uploads/voice/{speaker}.wav"
+    )
 
 
 def _stored_voice(vault: VoiceVault, catalog: Catalog, speaker: str) -> dict | None:
@@ -62,8 +69,24 @@ def ingest_reference_voice(
 ) -> Artefact:
     """Validate and seal the speaker's uploaded voice, or reuse the sealed one when there is no new upload.
 
-    Nothing happens to a voice without its speaker's consent record (see security/consent.py).
+    Nothing happens to a voice without its speaker's consent record (see security/consent.py). Lectures of one new
+    speaker started together take turns (the catalog's speaker lock): the first seals the voice and deletes the
+    upload, the others find the sealed voice and reuse it.
     """
+    with catalog.speaker_lock(speaker):
+        return _ingest(vault, catalog, speaker, workdir, lecture_id=lecture_id, now=now, retention_days=retention_days)
+
+
+def _ingest(
+    vault: VoiceVault,
+    catalog: Catalog,
+    speaker: str,
+    workdir: Path,
+    *,
+    lecture_id: str,
+    now: datetime,
+    retention_days: int,
+) -> Artefact:
     store = vault.store
     consent = require_consent(store, catalog, speaker, lecture_id=lecture_id)
     shown = {"consent_by": consent["by"], "consent_given_at": consent["given_at"], "consent": consent["statement"]}

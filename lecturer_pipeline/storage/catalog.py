@@ -1,87 +1,36 @@
-"""The catalog: lectures, speakers and artefacts in SQL (SQLite by default, PostgreSQL in deployment).
+"""The catalog: lectures, speakers, artefacts and upload intake in SQL (SQLite by default, PostgreSQL in deployment).
 
-SQLAlchemy Core, not an ORM: three small tables read and written by the assets, the CLI and the operators' tools.
-The script is stored here as TEXT; media only as keys into the object store.
+SQLAlchemy Core, not an ORM: small tables read and written by the assets, the CLI and the operators' tools. The
+script is stored here as TEXT; media only as keys into the object store. The schema is Alembic's (``migrate.py``),
+applied when a catalog is opened. Every write of a row is one ``INSERT … ON CONFLICT`` statement, so runs writing the
+same new row at once never collide; SQL lives here and in the mixins beside it (intake, prune), nowhere else.
 """
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
 from lecturer_pipeline.errors import StorageError
+from lecturer_pipeline.storage.catalog_intake import IntakeQueries
+from lecturer_pipeline.storage.catalog_prune import PruneQueries
+from lecturer_pipeline.storage.migrate import upgrade
+from lecturer_pipeline.storage.tables import Status, UploadState, artefacts, lectures, metadata, now_utc, speakers
 
-metadata = sa.MetaData()
+__all__ = ["ArtefactRow", "Catalog", "Status", "UploadState", "artefacts", "lectures", "metadata", "speakers"]
 
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-class Status(StrEnum):
-    PENDING = "PENDING"
-    RUNNING = "RUNNING"
-    COMPLETED = "COMPLETED"
-    FAILED = "FAILED"
-    PRUNED = "PRUNED"
-    ERASED = "ERASED"
-    AWAITING_APPROVAL = "AWAITING_APPROVAL"
-
-
-lectures = sa.Table(
-    "lectures",
-    metadata,
-    sa.Column("id", sa.String(160), primary_key=True),
-    sa.Column("course", sa.String(64), nullable=False, index=True),
-    sa.Column("title", sa.Text, nullable=False, default=""),
-    sa.Column("speaker", sa.String(64), nullable=True, index=True),
-    sa.Column("language", sa.String(16), nullable=False, default="en-us"),
-    sa.Column("status", sa.String(24), nullable=False, default=Status.PENDING.value),
-    sa.Column("stage", sa.String(32), nullable=True),
-    sa.Column("script", sa.Text, nullable=True),
-    sa.Column("script_sha256", sa.String(64), nullable=True),
-    sa.Column("script_source", sa.String(16), nullable=True),
-    sa.Column("script_input_hash", sa.String(64), nullable=True),
-    sa.Column("error", sa.Text, nullable=True),
-    sa.Column("run_id", sa.String(64), nullable=True),  # the Dagster run that last set the status
-    sa.Column("video_url", sa.Text, nullable=True),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, default=_now),
-    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, default=_now, onupdate=_now),
-)
-
-speakers = sa.Table(
-    "speakers",
-    metadata,
-    sa.Column("id", sa.String(64), primary_key=True),
-    sa.Column("voice_key", sa.Text, nullable=True),
-    sa.Column("upload_sha256", sa.String(64), nullable=True),
-    sa.Column("voice_sha256", sa.String(64), nullable=True),
-    sa.Column("voice_seconds", sa.Float, nullable=True),
-    sa.Column("consent", sa.JSON, nullable=True),
-    sa.Column("delete_after", sa.DateTime(timezone=True), nullable=True),
-    sa.Column("voice_deleted_at", sa.DateTime(timezone=True), nullable=True),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, default=_now),
-    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, default=_now, onupdate=_now),
-)
-
-artefacts = sa.Table(
-    "artefacts",
-    metadata,
-    sa.Column("lecture_id", sa.String(160), primary_key=True),
-    sa.Column("kind", sa.String(32), primary_key=True),
-    sa.Column("key", sa.Text, nullable=False),
-    sa.Column("sha256", sa.String(64), nullable=False),
-    sa.Column("bytes", sa.BigInteger, nullable=False),
-    sa.Column("duration", sa.Float, nullable=True),
-    sa.Column("input_hash", sa.String(64), nullable=True),
-    sa.Column("details", sa.JSON, nullable=True),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, default=_now, onupdate=_now),
-)
+# What ``status`` prints: never the script (up to 60 k characters a lecture).
+SUMMARY_COLUMNS = (lectures.c.id, lectures.c.status, lectures.c.stage, lectures.c.video_url, lectures.c.error)
 
 
 @dataclass(frozen=True)
@@ -96,30 +45,17 @@ class ArtefactRow:
     details: dict[str, Any] | None
 
 
-class Catalog:
-    """Reads and writes the three tables; every database error becomes a StorageError naming what was attempted."""
+class Catalog(IntakeQueries, PruneQueries):
+    """Reads and writes the tables; every database error becomes a StorageError naming what was attempted."""
 
     def __init__(self, url: str) -> None:
         self.url = url
         connect_args = {"timeout": 30} if url.startswith("sqlite") else {"connect_timeout": 10}
         try:
             self.engine = sa.create_engine(url, pool_pre_ping=True, connect_args=connect_args)
-            metadata.create_all(self.engine)
-            self._add_missing_columns()
+            upgrade(self.engine)
         except SQLAlchemyError as error:
             raise StorageError(f"cannot open the catalog at {self.describe()}: {error}") from error
-
-    def _add_missing_columns(self) -> None:
-        """Bring a catalog made by an earlier version up to date: ``create_all`` creates missing tables but never
-        adds columns, and every column added since the first release is nullable, so ``ADD COLUMN`` suffices."""
-        inspector = sa.inspect(self.engine)
-        with self.engine.begin() as connection:
-            for table in metadata.sorted_tables:
-                present = {column["name"] for column in inspector.get_columns(table.name)}
-                for column in table.columns:
-                    if column.name not in present and column.nullable:
-                        kind = column.type.compile(dialect=self.engine.dialect)
-                        connection.execute(sa.text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}'))
 
     def describe(self) -> str:
         """The database URL without its password."""
@@ -132,32 +68,78 @@ class Catalog:
         except SQLAlchemyError as error:
             raise StorageError(f"catalog {action} failed at {self.describe()}: {error}") from error
 
-    def _upsert(self, table: sa.Table, key: dict[str, Any], values: dict[str, Any]) -> None:
-        """Insert or update one row; a transaction per call keeps each stage's record atomic."""
-        condition = sa.and_(*(table.c[name] == value for name, value in key.items()))
+    @contextmanager
+    def _transaction(self, action: str) -> Iterator[sa.Connection]:
         try:
             with self.engine.begin() as connection:
-                exists = connection.execute(sa.select(sa.literal(1)).select_from(table).where(condition)).first()
-                if exists:
-                    connection.execute(table.update().where(condition).values(**values))
-                else:
-                    connection.execute(table.insert().values(**key, **values))
+                yield connection
         except SQLAlchemyError as error:
-            raise StorageError(f"catalog write to {table.name} failed at {self.describe()}: {error}") from error
+            raise StorageError(f"catalog {action} failed at {self.describe()}: {error}") from error
+
+    def _insert(self, table: sa.Table) -> Any:
+        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
+        return dialect.insert(table)
+
+    def _upsert_statement(self, table: sa.Table, key: dict[str, Any], values: dict[str, Any]) -> Any:
+        """One atomic insert-or-update of the row ``key`` (``INSERT … ON CONFLICT DO UPDATE``)."""
+        statement = self._insert(table).values(**key, **values)
+        changes = dict(values)
+        for column in table.columns:  # ON CONFLICT does not fire SQLAlchemy's onupdate: set those columns here
+            if column.onupdate is not None and column.name not in changes:
+                changes[column.name] = now_utc()
+        return statement.on_conflict_do_update(index_elements=list(key), set_=changes)
+
+    def _upsert(self, table: sa.Table, key: dict[str, Any], values: dict[str, Any]) -> None:
+        self._run(f"write to {table.name}", self._upsert_statement(table, key, values))
 
     # lectures
     def upsert_lecture(self, lecture_id: str, **values: Any) -> None:
-        self._upsert(lectures, {"id": lecture_id}, values)
+        """Create or update a lecture's row; a new row takes its course from the lecture ID."""
+        statement = self._insert(lectures).values(id=lecture_id, **{"course": lecture_id.split("--", 1)[0], **values})
+        changes = {"updated_at": now_utc(), **values}
+        self._run("write to lectures", statement.on_conflict_do_update(index_elements=["id"], set_=changes))
+
+    def insert_lecture_if_absent(self, lecture_id: str, **values: Any) -> bool:
+        """Create a lecture's row unless one exists (an existing row is never changed); True if created."""
+        values.setdefault("course", lecture_id.split("--", 1)[0])
+        statement = self._insert(lectures).values(id=lecture_id, **values).on_conflict_do_nothing()
+        return self._run("write to lectures", statement).rowcount == 1
 
     def get_lecture(self, lecture_id: str) -> dict[str, Any] | None:
         row = self._run("read", sa.select(lectures).where(lectures.c.id == lecture_id)).mappings().first()
         return dict(row) if row else None
 
-    def list_lectures(self, course: str | None = None) -> list[dict[str, Any]]:
+    def list_lectures(self, course: str | None = None, *, speaker: str | None = None) -> list[dict[str, Any]]:
         query = sa.select(lectures).order_by(lectures.c.id)
         if course:
             query = query.where(lectures.c.course == course)
+        if speaker:
+            query = query.where(lectures.c.speaker == speaker)
         return [dict(row) for row in self._run("read", query).mappings()]
+
+    def lecture_summaries(
+        self, *, course: str | None = None, status: str | None = None, limit: int | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """What ``status`` prints, streamed in ID order: only the columns it shows, served by the indexes."""
+        query = sa.select(*SUMMARY_COLUMNS).order_by(lectures.c.id)
+        if course:
+            query = query.where(lectures.c.course == course)
+        if status:
+            query = query.where(lectures.c.status == status)
+        if limit:
+            query = query.limit(limit)
+        try:
+            with self.engine.connect() as connection:
+                for row in connection.execution_options(yield_per=500).execute(query).mappings():
+                    yield dict(row)
+        except SQLAlchemyError as error:
+            raise StorageError(f"catalog read of lectures failed at {self.describe()}: {error}") from error
+
+    def lecture_ids(self, *, course: str, status: str | None = None) -> list[str]:
+        query = sa.select(lectures.c.id).where(lectures.c.course == course).order_by(lectures.c.id)
+        if status:
+            query = query.where(lectures.c.status == status)
+        return list(self._run("read", query).scalars())
 
     def set_status(
         self,
@@ -177,10 +159,13 @@ class Catalog:
 
     def mark_failed(self, lecture_id: str, course: str, stage: str, error: str, *, run_id: str | None = None) -> None:
         """Record a failure, creating the lecture's row if the failure came before its script was stored."""
-        values: dict[str, Any] = {"status": Status.FAILED.value, "stage": stage, "error": error, "run_id": run_id}
-        if self.get_lecture(lecture_id) is None:
-            values["course"] = course
-        self.upsert_lecture(lecture_id, **values)
+        values = {"status": Status.FAILED.value, "stage": stage, "error": error, "run_id": run_id}
+        self._upsert(lectures, {"id": lecture_id}, {"course": course, **values})
+
+    def mark_published(self, lecture_id: str, *, video_url: str, run_id: str | None) -> None:
+        """COMPLETED, with the URL and the time of publication (what prune reads to keep the lecture's media)."""
+        values = {"status": Status.COMPLETED.value, "stage": "published_lecture", "video_url": video_url}
+        self.upsert_lecture(lecture_id, **values, error=None, run_id=run_id, completed_at=now_utc())
 
     # speakers
     def upsert_speaker(self, speaker_id: str, **values: Any) -> None:
@@ -189,6 +174,30 @@ class Catalog:
     def get_speaker(self, speaker_id: str) -> dict[str, Any] | None:
         row = self._run("read", sa.select(speakers).where(speakers.c.id == speaker_id)).mappings().first()
         return dict(row) if row else None
+
+    @contextmanager
+    def speaker_lock(self, speaker_id: str) -> Iterator[None]:
+        """Hold the speaker exclusively across processes (voice ingestion: one run seals a new voice, the lectures
+        started beside it wait and then reuse it): a PostgreSQL advisory lock, or a file lock beside a SQLite file."""
+        number = int.from_bytes(hashlib.sha256(f"speaker:{speaker_id}".encode()).digest()[:8], "big", signed=True)
+        if self.engine.dialect.name == "postgresql":
+            with self.engine.connect() as connection:
+                connection.execute(sa.select(sa.func.pg_advisory_lock(number)))
+                connection.commit()
+                try:
+                    yield
+                finally:
+                    connection.execute(sa.select(sa.func.pg_advisory_unlock(number)))
+                    connection.commit()
+            return
+        folder = Path(self.engine.url.database or ".").resolve().parent / "locks"
+        folder.mkdir(parents=True, exist_ok=True)
+        with open(folder / f"speaker-{speaker_id}.lock", "a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
     # artefacts
     def record_artefact(self, row: ArtefactRow) -> None:
@@ -211,3 +220,8 @@ class Catalog:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def utc(moment: datetime) -> datetime:
+    """An aware UTC datetime: SQLite hands back naive values (stored as UTC), PostgreSQL aware ones."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

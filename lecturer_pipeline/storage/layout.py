@@ -92,3 +92,16 @@ def lms_prefix(lecture_id: str) -> str:
 
 def lms_package_key(lecture_id: str) -> str:
     return f"{lms_prefix(lecture_id)}{lecture_id}-scorm12.zip"
+
+
+# Prefixes intake lists once per tick: lecture uploads, speakers' uploads and their sealed voices.
+LECTURE_UPLOADS_PREFIX = "uploads/lectures/"
+VOICE_UPLOADS_PREFIX = "uploads/voice/"
+PORTRAIT_UPLOADS_PREFIX = "uploads/portrait/"
+VOICES_PREFIX = "voices/"
+
+
+def generated_prefixes(lecture_id: str) -> tuple[str, ...]:
+    """Every folder a lecture's generated media live under; the trailing slash keeps ``cs101--intro`` from
+    matching ``cs101--intro-2``."""
+    return tuple(f"generated/{kind}/{lecture_id}/" for kind in ("audio", "video", "captions", "lms"))

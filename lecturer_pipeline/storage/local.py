@@ -40,7 +40,8 @@ class LocalObjectStore(ObjectStore):
 
     def _info(self, key: str, path: Path) -> ObjectInfo:
         stat = path.stat()
-        return ObjectInfo(key=key, size=stat.st_size, modified=datetime.fromtimestamp(stat.st_mtime, UTC))
+        modified = datetime.fromtimestamp(stat.st_mtime, UTC)
+        return ObjectInfo(key=key, size=stat.st_size, modified=modified, etag=f"{stat.st_mtime_ns:x}-{stat.st_size:x}")
 
     def put_file(self, key: str, path: Path, *, content_type: str | None = None) -> ObjectInfo:
         def fill(handle) -> None:

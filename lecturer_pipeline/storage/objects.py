@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -26,6 +26,7 @@ class ObjectInfo:
     key: str
     size: int
     modified: datetime
+    etag: str = ""  # changes whenever the content may have: S3's ETag, or the local file's mtime and size
 
 
 def check_key(key: str) -> str:
@@ -74,6 +75,13 @@ class ObjectStore(ABC):
     @abstractmethod
     def delete(self, key: str) -> bool:
         """Delete ``key``; True if something was deleted."""
+
+    def delete_many(self, keys: Sequence[str]) -> int:
+        """Delete these keys without looking first (missing ones are no error); returns how many were asked for.
+        S3 deletes up to 1,000 keys a request; this default deletes one at a time."""
+        for key in keys:
+            self.delete(key)
+        return len(keys)
 
     @abstractmethod
     def url(self, key: str, *, expires_seconds: int) -> str:

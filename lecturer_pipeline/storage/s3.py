@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ from lecturer_pipeline.storage.objects import ObjectInfo, ObjectStore, check_key
 
 _MB = 1024 * 1024
 MAX_PRESIGN_SECONDS = 7 * 24 * 3600
+MAX_DELETE_KEYS = 1000  # the S3 API's limit for one DeleteObjects request
 # 16 MB parts, 4 at a time: at most ~64 MB of a file in flight, whatever its size.
 TRANSFER = TransferConfig(multipart_threshold=16 * _MB, multipart_chunksize=16 * _MB, max_concurrency=4)
 
@@ -163,7 +164,7 @@ class S3ObjectStore(ObjectStore):
             raise self._fail("inspecting", key, error) from error
         except BotoCoreError as error:
             raise self._fail("inspecting", key, error) from error
-        return ObjectInfo(key=key, size=head["ContentLength"], modified=head["LastModified"])
+        return ObjectInfo(key=key, size=head["ContentLength"], modified=head["LastModified"], etag=head.get("ETag", ""))
 
     def _must_stat(self, key: str) -> ObjectInfo:
         info = self.stat(key)
@@ -176,7 +177,9 @@ class S3ObjectStore(ObjectStore):
         try:
             for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
                 for item in page.get("Contents", []):
-                    yield ObjectInfo(key=item["Key"], size=item["Size"], modified=item["LastModified"])
+                    yield ObjectInfo(
+                        key=item["Key"], size=item["Size"], modified=item["LastModified"], etag=item.get("ETag", "")
+                    )
         except (ClientError, BotoCoreError) as error:
             raise self._fail("listing", prefix or "/", error) from error
 
@@ -188,6 +191,22 @@ class S3ObjectStore(ObjectStore):
         except (ClientError, BotoCoreError) as error:
             raise self._fail("deleting", key, error) from error
         return True
+
+    def delete_many(self, keys: Sequence[str]) -> int:
+        """DeleteObjects, up to 1,000 keys a request, no HEAD first (deleting a missing key is no error in S3)."""
+        for start in range(0, len(keys), MAX_DELETE_KEYS):
+            batch = [{"Key": check_key(key)} for key in keys[start : start + MAX_DELETE_KEYS]]
+            try:
+                answer = self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": batch, "Quiet": True})
+            except (ClientError, BotoCoreError) as error:
+                raise self._fail("deleting", batch[0]["Key"], error) from error
+            if answer.get("Errors"):
+                first, count = answer["Errors"][0], len(answer["Errors"])
+                raise StorageError(
+                    f"deleting {first.get('Key')} failed on {self.describe()}: {first.get('Code')} "
+                    f"{first.get('Message')} ({count} keys of this batch not deleted)"
+                )
+        return len(keys)
 
     def url(self, key: str, *, expires_seconds: int) -> str:
         if not 1 <= expires_seconds <= MAX_PRESIGN_SECONDS:

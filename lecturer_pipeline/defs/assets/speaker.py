@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
-from lecturer_pipeline.defs.assets import GROUP, artefact_output
+from lecturer_pipeline.defs.assets import GROUP, SERVICE_RETRY, artefact_output
 from lecturer_pipeline.defs.partitions import lectures_partitions
 from lecturer_pipeline.defs.resources import CatalogResource, ObjectStoreResource, PipelineResource, VaultResource
 from lecturer_pipeline.defs.tracking import lecture_stage
@@ -14,7 +14,13 @@ from lecturer_pipeline.stages.voice import build_speaker_profile, ingest_referen
 from lecturer_pipeline.workdir import step_dir
 
 
-@dg.asset(partitions_def=lectures_partitions, io_manager_key="object_io_manager", group_name=GROUP, kinds={"wav"})
+@dg.asset(
+    partitions_def=lectures_partitions,
+    io_manager_key="object_io_manager",
+    group_name=GROUP,
+    kinds={"wav"},
+    retry_policy=SERVICE_RETRY,  # the object store or catalog may fail for a moment; bad input fails at once
+)
 def reference_voice(
     context: dg.AssetExecutionContext,
     lecture_script: LectureScript,
