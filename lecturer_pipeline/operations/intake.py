@@ -218,18 +218,14 @@ def record_intake(catalog: Catalog, records: list[UploadRow], forgotten: list[st
     """What the intake run writes: the upload rows, a PENDING row for each lecture accepted for the first time (an
     existing lecture's row is left as it is until its run moves it), and a FAILED row for a refused lecture upload."""
     catalog.record_uploads(records)
-    created = refused = 0
-    for row in records:
-        if row.state == UploadState.ACCEPTED and row.run_key and row.lecture_id:
-            created += catalog.insert_lecture_if_absent(
-                row.lecture_id, speaker=row.speaker, status=Status.PENDING.value
-            )
-        elif row.state == UploadState.REFUSED and row.lecture_id and row.course:
-            catalog.mark_failed(row.lecture_id, row.course, "upload", row.reason or "the upload was refused")
-            refused += 1
-    return {
-        "recorded": len(records),
-        "lectures_created": created,
-        "refused": refused,
-        "forgotten": catalog.forget_uploads(forgotten),
-    }
+    new = [
+        {"id": row.lecture_id, "speaker": row.speaker, "status": Status.PENDING.value, "title": "", "language": "en-us"}
+        for row in records
+        if row.state == UploadState.ACCEPTED and row.run_key and row.lecture_id
+    ]
+    created = catalog.insert_lectures_if_absent(new)
+    refused = [row for row in records if row.state == UploadState.REFUSED and row.lecture_id and row.course]
+    for row in refused:
+        catalog.mark_failed(row.lecture_id or "", row.course or "", "upload", row.reason or "the upload was refused")
+    forgotten_rows = catalog.forget_uploads(forgotten)
+    return {"recorded": len(records), "lectures_created": created, "refused": len(refused), "forgotten": forgotten_rows}

@@ -105,6 +105,18 @@ class Catalog(IntakeQueries, PruneQueries):
         statement = self._insert(lectures).values(id=lecture_id, **values).on_conflict_do_nothing()
         return self._run("write to lectures", statement).rowcount == 1
 
+    def insert_lectures_if_absent(self, rows: list[dict[str, Any]]) -> int:
+        """``insert_lecture_if_absent`` for many lectures (each a dict with ``id``) in one transaction."""
+        if not rows:
+            return 0
+        now = now_utc()
+        values = [{"course": r["id"].split("--", 1)[0], "created_at": now, "updated_at": now, **r} for r in rows]
+        statement = self._insert(lectures).on_conflict_do_nothing()
+        with self._transaction("write to lectures") as connection:
+            before = connection.execute(sa.select(sa.func.count()).select_from(lectures)).scalar_one()
+            connection.execute(statement, values)
+            return connection.execute(sa.select(sa.func.count()).select_from(lectures)).scalar_one() - before
+
     def get_lecture(self, lecture_id: str) -> dict[str, Any] | None:
         row = self._run("read", sa.select(lectures).where(lectures.c.id == lecture_id)).mappings().first()
         return dict(row) if row else None
