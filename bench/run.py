@@ -21,14 +21,15 @@ from typing import Any
 from bench.common import REPO, log, machine, modelled_services, real_servers, sample_media
 from bench.deployment import POOL_LIMITS
 
-FIGURES = ("media", "memory", "edit", "overhead", "backfill")  # the order they run in (cheapest first)
-ORDER = ("backfill", "edit", "memory", "overhead", "media")  # the order of the brief, for the table
+FIGURES = ("media", "memory", "intake", "edit", "overhead", "backfill")  # the order they run in (cheapest first)
+ORDER = ("backfill", "edit", "memory", "overhead", "media", "intake")  # the order of the brief, for the table
 TITLES = {
     "backfill": "1. Backfill efficiency (wall ÷ busiest-service bound)",
     "edit": "2. Edit re-spend (one paragraph of 20)",
     "memory": "3. Memory, storing + loading a video artefact",
     "overhead": "4. Orchestration overhead per lecture",
     "media": "5. Media vs ffmpeg CLI (convert, join)",
+    "intake": "6. Intake, 15,000 uploads of 3,000 speakers on S3",
 }
 
 
@@ -50,6 +51,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--overhead-samples", type=int, default=3, help="(4) launched runs, median taken (3)")
     parser.add_argument("--media-seconds", type=float, default=360.0, help="(5) speech length, seconds (360)")
     parser.add_argument("--media-runs", type=int, default=3, help="(5) runs of each command, median taken (3)")
+    parser.add_argument("--intake-uploads", type=int, default=15000, help="(6) lecture uploads (15000)")
     parser.add_argument("--markdown", type=Path, metavar="RESULTS", help="print RESULTS' table as Markdown and exit")
     return parser.parse_args(argv)
 
@@ -81,6 +83,12 @@ def shown(name: str, figure: dict[str, Any]) -> str:
         return (
             f"convert {details['convert_pipeline_x_realtime']:.0f}× RT (ratio {details['convert_ratio']:.2f}), "
             f"join {details['join_pipeline_x_realtime']:.0f}× RT (ratio {details['join_ratio']:.2f})"
+        )
+    if name == "intake":
+        return (
+            f"{details['ticks']} ticks, longest {details['longest_tick_seconds']:.1f} s; idle tick "
+            f"{details['idle_tick_seconds']:.2f} s; cursor {details['cursor_bytes']} B; status --course "
+            f"{details['status_course_ms']:.0f} ms, --status FAILED --limit 50 {details['status_failed_ms']:.0f} ms"
         )
     return str(value)
 
@@ -140,7 +148,7 @@ def _attempt(results: dict[str, Any], name: str, action) -> Any:
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    from bench import backfill, edit, media, memory, overhead
+    from bench import backfill, edit, intake, media, memory, overhead
     from bench.deployment import operator_deployment
 
     wanted = [name.strip() for name in args.only.split(",") if name.strip()]
@@ -167,6 +175,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             results["machine"]["postgresql"] = servers.postgres_version()
             if "memory" in wanted:
                 _attempt(results, "memory", lambda: memory.measure(servers, workdir, megabytes=args.memory_mb))
+            if "intake" in wanted:
+                _attempt(results, "intake", lambda: intake.measure(servers, workdir, uploads=args.intake_uploads))
             if not set(wanted) & {"edit", "overhead", "backfill"}:
                 return results
             samples = sample_media(workdir / "sample-media")
