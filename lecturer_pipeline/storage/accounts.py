@@ -147,7 +147,13 @@ class Accounts:
 
     def remove_user(self, name: str) -> None:
         """Remove the login; the speakers it owns stay, and fall to the admins until given to someone else."""
-        if self._run("write", studio_users.delete().where(studio_users.c.name == name)).rowcount == 0:
+        try:
+            with self.engine.begin() as connection:
+                gone = connection.execute(studio_users.delete().where(studio_users.c.name == name)).rowcount
+                connection.execute(speaker_owners.delete().where(speaker_owners.c.owner == name))
+        except SQLAlchemyError as error:
+            raise StorageError(f"catalog write failed at {self.catalog.describe()}: {error}") from error
+        if not gone:
             raise InputError(f"there is no studio user {name}")
 
     # ownership

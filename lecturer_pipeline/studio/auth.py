@@ -142,7 +142,7 @@ class Identities:
         if shared and hmac.compare_digest(username.encode(), shared[0].encode()):
             good = hmac.compare_digest(password.encode(), shared[1].encode())
         else:
-            user = self.accounts.get_user(username) if self.gate.mode == "accounts" else None
+            user = self.accounts.get_user(username.lower()) if self.gate.mode == "accounts" else None
             good = verify_password(password, user.password_hash if user else None)
         if good:
             self.limiter.succeeded(username)
@@ -175,11 +175,11 @@ class Identities:
             raise InputError("you are not signed in: reload the page and sign in")
         if self.gate.shared and name == self.gate.shared[0]:
             return User(name, "admin")
-        user = self.accounts.get_user(name)
+        user = self.accounts.get_user(name.lower())
         if user is not None:
             return user
         if self.gate.mode == "sso":
-            return User(name, "lecturer")  # single sign-on users need no row; a row makes one an admin
+            return User(name.lower(), "lecturer")  # single sign-on users need no row; a row makes one an admin
         raise InputError("your studio account no longer exists: ask your operator")
 
 
