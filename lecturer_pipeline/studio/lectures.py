@@ -249,8 +249,8 @@ class LectureDetail:
 
     def markdown(self) -> str:
         v = self.view
-        stage = f" · stage {plain(v.stage)}" if v.stage else ""
-        lines = [f"### {plain(v.title)}", f"{plain(v.lecture_id)} · **{plain(v.status)}**{stage}", "", plain(v.note)]
+        stage = f" · stage {v.stage}" if v.stage else ""  # status and stage are the pipeline's own words
+        lines = [f"### {plain(v.title)}", f"{plain(v.lecture_id)} · **{v.status}**{stage}", "", plain(v.note)]
         if self.downloads:
             lines.append("")
             lines.append("Downloads: " + ", ".join(plain(p.name) for p in self.downloads))
