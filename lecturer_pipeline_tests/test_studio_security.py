@@ -75,6 +75,7 @@ def _free_port() -> int:
 def studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     """A studio with four accounts in its catalog (no shared password: accounts mode)."""
     settings = Settings(lecturer_home=tmp_path_factory.mktemp("secured") / "home")
+    settings.lecturer_home.mkdir(parents=True)
     defs = build_definitions(settings)
     catalog = defs.resources["catalog"].get_catalog()
     accounts = Accounts(catalog)
