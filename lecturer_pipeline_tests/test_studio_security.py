@@ -360,3 +360,46 @@ def test_eight_concurrent_writes_of_one_object_in_the_local_store_all_succeed(tm
     assert fetched == [dest] * 8 and dest.read_bytes() in payloads
     assert [p.name for p in dest.parent.iterdir()] == ["object.bin"], "no temp file left behind"
     assert [info.key for info in store.list("")] == ["generated/same/object.bin"]
+
+
+def test_the_users_command_manages_accounts_in_the_catalog(tmp_path: Path, monkeypatch, capsys) -> None:
+    import io
+
+    from lecturer_pipeline.cli import main
+    from lecturer_pipeline.security.passwords import verify_password
+
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("LECTURER_HOME", str(home))
+    monkeypatch.setattr("sys.stdin", io.StringIO("a-long-password\n"))
+    assert main(["users", "add", "Ada", "--role", "admin"]) == 0
+    monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
+    assert main(["users", "add", "bob"]) == 2
+    assert "at least 10 characters" in capsys.readouterr().err
+    monkeypatch.setattr("sys.stdin", io.StringIO("another-password\n"))
+    assert main(["users", "passwd", "ada"]) == 0
+    assert main(["users", "add", "sso-user", "--sso"]) == 0
+    assert main(["users", "give", "ada-voice", "ada"]) == 0
+    capsys.readouterr()
+    assert main(["users", "list"]) == 0
+    listed = capsys.readouterr().out
+    assert "ada" in listed and "admin" in listed and "speakers: ada-voice" in listed and "single sign-on" in listed
+    accounts = Accounts(Catalog(f"sqlite:///{home / 'catalog.sqlite'}"))
+    ada = accounts.get_user("ada")
+    assert ada.role == "admin" and verify_password("another-password", ada.password_hash)
+    assert not verify_password("a-long-password", ada.password_hash) and "password" not in ada.password_hash
+    assert main(["users", "remove", "ada"]) == 0
+    assert accounts.get_user("ada") is None and accounts.owner_of("ada-voice") is None, "speakers go back to admins"
+    assert main(["users", "remove", "ada"]) == 2
+
+
+def test_failed_logins_from_one_address_lock_the_address() -> None:
+    from lecturer_pipeline.studio.auth import LoginLimiter
+
+    limiter = LoginLimiter(per_user=20, per_address=100)
+    for attempt in range(99):
+        limiter.failed(f"user-{attempt % 10}", "192.0.2.7")
+    assert not limiter.locked("someone", "192.0.2.7") and not limiter.locked("user-1", "198.51.100.1")
+    limiter.failed("user-x", "192.0.2.7")
+    assert limiter.locked("someone", "192.0.2.7"), "the 100th failure from the address locks it for everyone"
+    assert not limiter.locked("someone", "198.51.100.1")
