@@ -1,6 +1,5 @@
-"""What the studio's lecture buttons do, without Gradio: submit, list, open and approve — each only for the lectures
-of the signed-in user's own speakers (an admin's: any), checked by ``ownership`` before anything is read or written.
-"""
+"""The studio's lecture buttons without Gradio: submit, list, open, approve — each only for the lectures of the
+signed-in user's own speakers (an admin: any), checked by ``ownership`` before anything is read or written."""
 
 from __future__ import annotations
 
