@@ -298,6 +298,10 @@ def build_parser() -> argparse.ArgumentParser:
     studio.add_argument("--host", default="127.0.0.1", help="address (default 127.0.0.1; others need a password)")
     studio.add_argument("--port", type=int, default=7860, help="port (default 7860)")
     studio.set_defaults(func=cmd_studio)
+
+    from lecturer_pipeline.cli_users import add_parser as add_users_parser
+
+    add_users_parser(commands)
     return parser
 
 

@@ -20,7 +20,7 @@ from lecturer_pipeline.storage.layout import (
     portrait_upload_keys,
     voice_upload_keys,
 )
-from lecturer_pipeline.storage.objects import ObjectStore
+from lecturer_pipeline.storage.objects import ObjectStore, sha256_file
 
 
 def _extension(path: Path, allowed: tuple[str, ...], what: str) -> str:
@@ -38,9 +38,14 @@ def submit_speaker_files(
     portrait: Path | None = None,
     consent: ConsentRecord | None = None,
 ) -> list[str]:
-    """Upload a speaker's reference voice, portrait and/or consent record, replacing earlier uploads."""
+    """Upload a speaker's reference voice, portrait and/or consent record, replacing earlier uploads.
+
+    A consent given with a voice names that voice's fingerprint: it covers this recording, not a later one.
+    """
     speaker = normalise_name(speaker, what="speaker name")
     written = []
+    if consent is not None and voice is not None and consent.voice_sha256 is None and Path(voice).is_file():
+        consent = consent.model_copy(update={"voice_sha256": sha256_file(Path(voice))})
     if consent is not None:
         key = consent_upload_key(speaker)
         store.put_bytes(key, consent.model_dump_json(indent=2).encode(), content_type="application/json")

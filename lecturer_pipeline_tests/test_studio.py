@@ -27,17 +27,20 @@ from lecturer_pipeline.definitions import build_definitions
 from lecturer_pipeline.errors import ConfigurationError, InputError
 from lecturer_pipeline.manifest import LectureManifest
 from lecturer_pipeline.settings import Settings
+from lecturer_pipeline.storage.accounts import User
 from lecturer_pipeline.storage.catalog import Catalog
 from lecturer_pipeline.storage.local import LocalObjectStore
 from lecturer_pipeline.storage.objects import ObjectStore
 from lecturer_pipeline.studio.access import studio_access
-from lecturer_pipeline.studio.actions import LectureRequest, Studio, list_lectures, submit_from_page
+from lecturer_pipeline.studio.actions import Studio
 from lecturer_pipeline.studio.app import MODE_PROMPT, MODE_SCRIPT, launch
+from lecturer_pipeline.studio.lectures import LectureRequest, list_lectures, submit_from_page
 from lecturer_pipeline.uploads import submit_lecture, submit_speaker_files
 from lecturer_pipeline_tests.pipeline_helpers import CONSENT, SCRIPT, ffprobe, run
 from lecturer_pipeline_tests.standins.ollama import OllamaStandIn
 
 AUTH = ("lecturer", "s3cret-pass")
+OPERATOR = User("ops", "admin")
 ARTIFACTS = Path(__file__).parent / "artifacts"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -203,9 +206,9 @@ def test_speaker_lectures_draft_approval_and_video_through_gradio_client(
         True,
         api_name="/save_speaker",
     )
-    assert "Speaker `ada`** — ready for lectures" in saved and "signed by Ada Lovelace" in saved
+    assert "Speaker ada** — ready for lectures" in saved and "signed by Ada Lovelace" in saved
     written = studio.keys()
-    assert {"uploads/voice/ada.wav", "uploads/portrait/ada.png", "uploads/consent/ada.json"} <= written
+    assert {"uploads/voice/ada.wav", "uploads/portrait/ada.png"} <= written, "the consent goes to the history"
     assert all(key.startswith("uploads/") for key in written), written
     with Image.open(studio.store.root / "uploads/portrait/ada.png") as uploaded:
         assert uploaded.size == (512, 512) and uploaded.mode == "RGB", "the checked square is what is uploaded"
@@ -213,7 +216,7 @@ def test_speaker_lectures_draft_approval_and_video_through_gradio_client(
     scripted = client.predict(
         "ada", "CS101", "Intro to sets", "", MODE_SCRIPT, SCRIPT, "", 5, "", "", "en-us", api_name="/submit_lecture"
     )
-    assert "lecture: `cs101--intro-to-sets` — submitted" in scripted
+    assert "lecture: cs101--intro-to-sets — submitted" in scripted
     prompted = client.predict(
         "ada",
         "cs101",
@@ -228,7 +231,7 @@ def test_speaker_lectures_draft_approval_and_video_through_gradio_client(
         "en-us",
         api_name="/submit_lecture",
     )
-    assert "lecture: `cs101--history` — submitted" in prompted and "Nothing is spoken before you approve" in prompted
+    assert "lecture: cs101--history — submitted" in prompted and "Nothing is spoken before you approve" in prompted
     listed = _rows(client.predict("ada", "", None, api_name="/list_lectures")[0])
     assert {lid: row["status"] for lid, row in listed.items()} == {
         "cs101--intro-to-sets": "SUBMITTED",
@@ -312,7 +315,7 @@ def test_the_lecture_list_explains_each_state_in_plain_words(tmp_path: Path) -> 
     time.sleep(0.05)
     submit_lecture(store, "cs101", "resent", LectureManifest(title="Resent", speaker="ada", script="Hello again."))
 
-    views = {v.lecture_id: v for v in list_lectures(studio, "ada")}
+    views = {v.lecture_id: v for v in list_lectures(studio, OPERATOR, "ada")}
     assert set(views) == {"cs101--voice", "cs101--portrait", "cs101--fresh", "cs101--resent"}, "only ada's lectures"
     voice = views["cs101--voice"]
     assert voice.status == "FAILED" and "lecture cs101--voice" not in voice.note
@@ -324,7 +327,7 @@ def test_the_lecture_list_explains_each_state_in_plain_words(tmp_path: Path) -> 
     )
     assert views["cs101--resent"].status == "SUBMITTED", "a re-submission after a failure waits for the pipeline"
     with pytest.raises(InputError, match="needs a voice recording"):
-        submit_from_page(studio, "ada", LectureRequest(course="cs101", title="More", script="Hi."))
+        submit_from_page(studio, OPERATOR, "ada", LectureRequest(course="cs101", title="More", script="Hi."))
     assert all(key.startswith("uploads/") for key in (info.key for info in store.list("")))
     catalog.dispose()
 

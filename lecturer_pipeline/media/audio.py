@@ -74,14 +74,15 @@ def normalise_voice(src: str | os.PathLike[str], dst: str | os.PathLike[str]) ->
     _to_wav(src, dst, ("loudnorm", {"I": -16, "TP": -1.5, "LRA": 11}))
 
 
-def _volume(path: Path) -> tuple[float, float, float]:
-    """Decode ``path`` once and return (decoded seconds, mean dB, max dB) from ffmpeg's volumedetect.
+def _volume(path: Path, limit_seconds: float) -> tuple[float, float, float]:
+    """Decode at most ``limit_seconds`` of ``path`` and return (decoded seconds, mean dB, max dB) from volumedetect.
 
-    Decoding gives a true duration even for browser recordings (MediaRecorder webm) whose header has none.
+    Decoding gives a true duration even for browser recordings (MediaRecorder webm) whose header has none; the limit
+    keeps a two-hour upload with no duration in its header from being decoded whole just to be refused.
     """
     try:
         _, err = (
-            ffmpeg.input(str(path))
+            ffmpeg.input(str(path), t=limit_seconds)
             .audio.filter("aformat", sample_fmts="fltp", sample_rates=SAMPLE_RATE, channel_layouts="mono")
             .filter("volumedetect")
             .output("-", format="null")
@@ -137,9 +138,16 @@ def validate_reference_voice(
     duration = info.audio.duration or info.duration
     if duration and not min_seconds <= duration <= max_seconds:
         _refuse_length(path, duration, min_seconds, max_seconds)
-    decoded, mean_db, max_db = _volume(path)
+    limit = max_seconds + 1.0
+    decoded, mean_db, max_db = _volume(path, limit)
     if not duration:
         duration = decoded
+        if duration >= limit - 0.01:
+            raise InputError(
+                f"{path.name} is longer than {limit:g} s (its header gives no length; decoding stopped there); a "
+                f"reference voice must be {min_seconds:g}–{max_seconds:g} s (trim it)",
+                file=where,
+            )
         if not min_seconds <= duration <= max_seconds:
             _refuse_length(path, duration, min_seconds, max_seconds)
     if max_db < _SILENT_MAX_DB or mean_db < _SILENT_MEAN_DB:

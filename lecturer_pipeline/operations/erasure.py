@@ -3,7 +3,8 @@
 What goes: the sealed reference voice and profile, the normalised portrait, every upload linked to the speaker
 (voice, portrait, consent record), and every lecture's generated audio, video and LMS package (all carry the cloned
 voice), with their catalog rows. The lectures themselves stay, marked ERASED with the reason, so a course shows what
-was removed and can be rebuilt with another speaker; the speaker's row, consent record included, is deleted.
+was removed and can be rebuilt with another speaker; the speaker's row, its consent history and its studio owner
+are deleted.
 Objects go before rows, so an interrupted erasure is finished by running it again.
 """
 
@@ -18,6 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from lecturer_pipeline.errors import InputError, StorageError
 from lecturer_pipeline.ids import normalise_name
 from lecturer_pipeline.security.consent import consent_upload_key
+from lecturer_pipeline.storage.accounts import Accounts
 from lecturer_pipeline.storage.catalog import Catalog, Status, artefacts, lectures, speakers
 from lecturer_pipeline.storage.layout import portrait_key, portrait_upload_keys, voice_upload_keys
 from lecturer_pipeline.storage.objects import ObjectStore
@@ -41,6 +43,7 @@ class ErasureReport:
     lectures: list[str] = field(default_factory=list)
     artefact_rows: int = 0
     speaker_row: bool = False
+    consent_rows: int = 0
 
 
 def _speaker_keys(speaker: str) -> list[str]:
@@ -56,6 +59,7 @@ def forget_speaker(store: ObjectStore, catalog: Catalog, speaker: str, *, now: d
     """Erase ``speaker`` (see the module docstring); returns what was deleted."""
     speaker = normalise_name(speaker, what="speaker name")
     report = ErasureReport(speaker)
+    accounts = Accounts(catalog)
     try:
         with catalog.engine.connect() as connection:
             lecture_ids = list(
@@ -64,6 +68,7 @@ def forget_speaker(store: ObjectStore, catalog: Catalog, speaker: str, *, now: d
                 ).scalars()
             )
             known = connection.execute(sa.select(speakers.c.id).where(speakers.c.id == speaker)).first() is not None
+            known = known or bool(accounts.consents(speaker)) or accounts.owner_of(speaker) is not None
     except SQLAlchemyError as error:
         raise StorageError(f"catalog read failed at {catalog.describe()}: {error}") from error
     if not known and not lecture_ids and not any(store.exists(k) for k in _speaker_keys(speaker)):
@@ -95,6 +100,7 @@ def forget_speaker(store: ObjectStore, catalog: Catalog, speaker: str, *, now: d
                     .values(status=Status.ERASED.value, error=reason, video_url=None, updated_at=now)
                 )
             report.speaker_row = connection.execute(speakers.delete().where(speakers.c.id == speaker)).rowcount > 0
+            report.consent_rows = accounts.forget(connection, speaker)
     except SQLAlchemyError as error:
         raise StorageError(f"catalog erasure of speaker {speaker} failed at {catalog.describe()}: {error}") from error
     report.lectures = lecture_ids

@@ -1,8 +1,12 @@
-"""Consent: a speaker's voice is cloned only with a record of who consented, when, and to what statement.
+"""Consent: a speaker's voice is cloned only with a record of who consented, when, to what statement — per voice.
 
-The record arrives with the uploads — ``uploads/consent/<speaker>.json`` (what ``submit --consent`` writes) or a
-``consent`` field in a lecture's manifest — and is kept on the speaker's catalog row, where every later lecture of
-the speaker finds it and its metadata shows it.
+A consent arrives with the uploads — ``uploads/consent/<speaker>.json`` (what ``submit --consent`` writes) or a
+``consent`` field in a lecture's manifest — or is signed in the studio by the logged-in owner. Every consent is
+appended to the speaker's history (``storage.accounts.consent_history``), never overwritten, with the fingerprint
+(sha256) of the voice upload it was given for. A new voice is sealed only under a consent given for it: one naming its
+fingerprint, or one given without a voice (command line, manifest) after the current voice was sealed. The consent a
+voice was sealed under is kept on the speaker's row (``consent``, with its ``consent_id``), where every later lecture
+of the speaker finds it and its metadata shows it.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from datetime import UTC, datetime
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from lecturer_pipeline.errors import InputError
+from lecturer_pipeline.storage.accounts import Accounts, ConsentEntry
 from lecturer_pipeline.storage.catalog import Catalog
 from lecturer_pipeline.storage.objects import ObjectStore
 
@@ -28,6 +33,7 @@ class ConsentRecord(BaseModel):
     by: str = Field(min_length=1, max_length=200)
     statement: str = Field(min_length=10, max_length=4000)
     given_at: datetime = Field(default_factory=_now)
+    voice_sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")  # the voice it was given for
 
 
 def consent_upload_key(speaker: str) -> str:
@@ -51,21 +57,63 @@ def parse_consent(raw: bytes, key: str) -> ConsentRecord:
         raise InputError(f"the consent record is invalid — {problems}", file=key) from error
 
 
-def record_consent(catalog: Catalog, speaker: str, record: ConsentRecord, *, source: str) -> None:
-    catalog.upsert_speaker(speaker, consent={**record.model_dump(mode="json"), "source": source})
+def record_consent(
+    catalog: Catalog, speaker: str, record: ConsentRecord, *, source: str, account: str | None = None
+) -> ConsentEntry:
+    """Append ``record`` to the speaker's history; the same record read again from the same source is not repeated."""
+    accounts = Accounts(catalog)
+    history = accounts.consents(speaker)
+    last = history[-1] if history else None
+    if last is not None and (last.signed_name, last.statement, last.voice_sha256, last.source, last.account) == (
+        record.by,
+        record.statement,
+        record.voice_sha256,
+        source,
+        account,
+    ):
+        return last  # a lecture's manifest is read on every run of it
+    return accounts.append_consent(
+        speaker,
+        signed_name=record.by,
+        statement=record.statement,
+        given_at=record.given_at,
+        voice_sha256=record.voice_sha256,
+        source=source,
+        account=account,
+    )
 
 
-def require_consent(store: ObjectStore, catalog: Catalog, speaker: str, *, lecture_id: str) -> dict:
-    """The speaker's consent record, taking in an uploaded one first; InputError saying how to record it if none."""
+def take_uploaded_consent(store: ObjectStore, catalog: Catalog, speaker: str, *, lecture_id: str) -> None:
+    """Move an uploaded consent record (``uploads/consent/<speaker>.json``) into the speaker's history."""
     key = consent_upload_key(speaker)
-    if store.exists(key):
-        try:
-            record = parse_consent(store.get_bytes(key), key)
-        except InputError as error:
-            raise error.with_context(lecture_id=lecture_id) from error
-        record_consent(catalog, speaker, record, source=key)
-        store.delete(key)  # kept on the speaker's row from now on
-    consent = (catalog.get_speaker(speaker) or {}).get("consent")
-    if not consent:
-        raise InputError(how_to_record_consent(speaker), lecture_id=lecture_id)
-    return consent
+    if not store.exists(key):
+        return
+    try:
+        record = parse_consent(store.get_bytes(key), key)
+    except InputError as error:
+        raise error.with_context(lecture_id=lecture_id) from error
+    record_consent(catalog, speaker, record, source=key)
+    store.delete(key)  # kept in the history from now on
+
+
+def consent_for_new_voice(catalog: Catalog, speaker: str, upload_sha256: str) -> ConsentEntry | None:
+    """The consent a new voice (by its upload's sha256) may be sealed under, or None (see the module docstring)."""
+    history = Accounts(catalog).consents(speaker)
+    for entry in reversed(history):
+        if entry.voice_sha256 == upload_sha256:
+            return entry
+    sealed = ((catalog.get_speaker(speaker) or {}).get("consent") or {}).get("consent_id") or 0
+    if history and history[-1].voice_sha256 is None and history[-1].id > sealed:
+        return history[-1]
+    return None
+
+
+def no_consent_for_voice(catalog: Catalog, speaker: str, key: str) -> str:
+    """Why a new voice upload is refused for want of its own consent, and how to give it."""
+    if not Accounts(catalog).consents(speaker) and not (catalog.get_speaker(speaker) or {}).get("consent"):
+        return how_to_record_consent(speaker)
+    return (
+        f"speaker {speaker} has a new voice ({key}) but no consent was given for it: every new voice needs a fresh "
+        "consent signed by its owner (the earlier consent covers only the earlier voice) — sign it again in the "
+        f'studio, or give `--consent "<statement>" --consent-by "<name>"` with `--voice` on `lecturer-pipeline submit`'
+    )

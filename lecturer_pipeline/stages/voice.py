@@ -17,7 +17,12 @@ from lecturer_pipeline.engines.base import SpeakerProfile
 from lecturer_pipeline.errors import InputError, LecturerError
 from lecturer_pipeline.media.audio import normalise_voice, validate_reference_voice
 from lecturer_pipeline.model import Artefact
-from lecturer_pipeline.security.consent import require_consent
+from lecturer_pipeline.security.consent import (
+    consent_for_new_voice,
+    how_to_record_consent,
+    no_consent_for_voice,
+    take_uploaded_consent,
+)
 from lecturer_pipeline.security.vault import VoiceVault
 from lecturer_pipeline.stages.common import find_first, input_hash
 from lecturer_pipeline.storage.catalog import Catalog, utc
@@ -53,6 +58,14 @@ def _voice_artefact(row: dict) -> Artefact:
     )
 
 
+def _shown(consent: dict) -> dict:
+    """The consent as run metadata shows it."""
+    shown = {"consent_by": consent["by"], "consent_given_at": consent["given_at"], "consent": consent["statement"]}
+    if consent.get("consent_id"):
+        shown["consent_id"] = consent["consent_id"]
+    return shown
+
+
 def _with_details(artefact: Artefact, extra: dict) -> Artefact:
     return replace(artefact, details={**artefact.details, **extra})
 
@@ -69,9 +82,9 @@ def ingest_reference_voice(
 ) -> Artefact:
     """Validate and seal the speaker's uploaded voice, or reuse the sealed one when there is no new upload.
 
-    Nothing happens to a voice without its speaker's consent record (see security/consent.py). Lectures of one new
-    speaker started together take turns (the catalog's speaker lock): the first seals the voice and deletes the
-    upload, the others find the sealed voice and reuse it.
+    Nothing happens to a voice without a consent given for that very voice (see security/consent.py). Lectures of
+    one new speaker started together take turns (the catalog's speaker lock): the first seals the voice and deletes
+    the upload, the others find the sealed voice and reuse it.
     """
     with catalog.speaker_lock(speaker):
         return _ingest(vault, catalog, speaker, workdir, lecture_id=lecture_id, now=now, retention_days=retention_days)
@@ -88,13 +101,15 @@ def _ingest(
     retention_days: int,
 ) -> Artefact:
     store = vault.store
-    consent = require_consent(store, catalog, speaker, lecture_id=lecture_id)
-    shown = {"consent_by": consent["by"], "consent_given_at": consent["given_at"], "consent": consent["statement"]}
+    take_uploaded_consent(store, catalog, speaker, lecture_id=lecture_id)
     upload = find_first(store, voice_upload_keys(speaker))
     stored = _stored_voice(vault, catalog, speaker)
+    consent = (catalog.get_speaker(speaker) or {}).get("consent")
     if upload is None:
         if stored:
-            return _with_details(_voice_artefact(stored), shown)
+            if not consent:
+                raise InputError(how_to_record_consent(speaker), lecture_id=lecture_id)
+            return _with_details(_voice_artefact(stored), _shown(consent))
         row = catalog.get_speaker(speaker)
         if row and row.get("voice_deleted_at"):
             message = voice_deleted_message(speaker, row["voice_deleted_at"], retention_days=retention_days)
@@ -106,9 +121,15 @@ def _ingest(
     suffix = upload.key.rsplit(".", 1)[-1]
     raw = store.get_file(upload.key, workdir / f"{speaker}-upload.{suffix}")
     upload_sha = sha256_file(raw)
-    if stored and stored.get("upload_sha256") == upload_sha:
+    if stored and stored.get("upload_sha256") == upload_sha and consent:
+        raw.unlink(missing_ok=True)
         store.delete(upload.key)  # the same voice again: its sealed copy already exists
-        return _with_details(_voice_artefact(stored), shown)
+        return _with_details(_voice_artefact(stored), _shown(consent))
+    entry = consent_for_new_voice(catalog, speaker, upload_sha)
+    if entry is None:
+        raw.unlink(missing_ok=True)
+        raise InputError(no_consent_for_voice(catalog, speaker, upload.key), lecture_id=lecture_id)
+    consent = entry.as_record()
     try:
         check = validate_reference_voice(raw)
         normalised = workdir / f"{speaker}-reference.wav"
@@ -129,6 +150,7 @@ def _ingest(
         voice_seconds=check.duration,
         delete_after=now + timedelta(days=retention_days),
         voice_deleted_at=None,
+        consent=consent,  # the consent this voice was sealed under
     )
     store.delete(upload.key)
     return Artefact(
@@ -139,7 +161,7 @@ def _ingest(
         input_hash=upload_sha,
         duration=check.duration,
         encrypted=True,
-        details={"speaker": speaker, "upload": upload.key, "mean_volume_db": check.mean_volume_db, **shown},
+        details={"speaker": speaker, "upload": upload.key, "mean_volume_db": check.mean_volume_db, **_shown(consent)},
     )
 
 

@@ -71,6 +71,13 @@ class IntakeQueries:
                 deleted += connection.execute(uploads.delete().where(uploads.c.key.in_(batch))).rowcount
         return deleted
 
+    def upload_speakers(self, course: str | None = None) -> dict[str, str | None]:
+        """Lecture ID -> the speaker its upload names, for uploads intake has read (of one course, or all)."""
+        query = sa.select(uploads.c.lecture_id, uploads.c.speaker).where(uploads.c.lecture_id.is_not(None))
+        if course:
+            query = query.where(uploads.c.course == course)
+        return {row.lecture_id: row.speaker for row in self._run("read of uploads", query)}
+
     def lecture_states(self, lecture_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
         """Status and upload hash of each of these lectures that has a row."""
         ids = sorted(set(lecture_ids))

@@ -26,9 +26,17 @@ class LocalObjectStore(ObjectStore):
         return self.root / check_key(key)
 
     def _atomic_write(self, key: str, fill) -> ObjectInfo:
+        """Fill a temp file of this write's own (mkstemp: unique per call), then rename it over the target."""
         target = self._path(key)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=_TMP_PREFIX, dir=target.parent)
+        for _ in range(3):  # a concurrent delete may remove the emptied folder between mkdir and mkstemp
+            target.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                fd, tmp = tempfile.mkstemp(prefix=_TMP_PREFIX, dir=target.parent)
+                break
+            except FileNotFoundError:
+                continue
+        else:
+            raise StorageError(f"cannot create {key} in {self.describe()}: its folder keeps disappearing")
         try:
             with os.fdopen(fd, "wb") as handle:
                 fill(handle)
@@ -58,9 +66,15 @@ class LocalObjectStore(ObjectStore):
         if not source.is_file():
             raise StorageError(f"object {key} does not exist in {self.describe()}")
         dest.parent.mkdir(parents=True, exist_ok=True)
-        tmp = dest.with_name(dest.name + ".part")
-        shutil.copyfile(source, tmp)
-        os.replace(tmp, dest)
+        # A temp name of its own per call: two requests fetching one object to one place must not share a file.
+        fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
+        try:
+            with os.fdopen(fd, "wb") as handle, open(source, "rb") as src:
+                shutil.copyfileobj(src, handle, 1024 * 1024)
+            os.replace(tmp, dest)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
         return dest
 
     def get_bytes(self, key: str) -> bytes:

@@ -107,3 +107,35 @@ uploads = sa.Table(
     sa.Column("first_seen", sa.DateTime(timezone=True), nullable=False, default=now_utc),
     sa.Column("last_seen", sa.DateTime(timezone=True), nullable=False, default=now_utc, onupdate=now_utc),
 )
+
+# Studio accounts, speaker ownership and the append-only consent history (read and written by ``storage.accounts``).
+studio_users = sa.Table(
+    "studio_users",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("password_hash", sa.String(255), nullable=True),
+    sa.Column("role", sa.String(16), nullable=False, default="lecturer"),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, default=now_utc),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, default=now_utc, onupdate=now_utc),
+)
+
+speaker_owners = sa.Table(
+    "speaker_owners",
+    metadata,
+    sa.Column("speaker", sa.String(64), primary_key=True),
+    sa.Column("owner", sa.String(64), nullable=False, index=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, default=now_utc),
+)
+
+consent_history = sa.Table(
+    "consent_history",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("speaker", sa.String(64), nullable=False, index=True),
+    sa.Column("account", sa.String(64), nullable=True),  # the studio login that signed; NULL from the command line
+    sa.Column("signed_name", sa.String(200), nullable=False),
+    sa.Column("statement", sa.Text, nullable=False),
+    sa.Column("given_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("voice_sha256", sa.String(64), nullable=True),  # NULL: given for the next new voice (CLI, manifest)
+    sa.Column("source", sa.Text, nullable=False),
+)

@@ -1,0 +1,110 @@
+"""Files from the page: type and size checks, the voice check and the portrait preview, before anything is written."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from lecturer_pipeline.errors import InputError, LecturerError, StorageError
+from lecturer_pipeline.media.audio import validate_reference_voice
+from lecturer_pipeline.media.image import MAX_PORTRAIT_BYTES, PORTRAIT_SIZE, normalise_portrait
+from lecturer_pipeline.media.probe import probe
+from lecturer_pipeline.storage.layout import PORTRAIT_UPLOAD_EXTENSIONS, VOICE_UPLOAD_EXTENSIONS
+from lecturer_pipeline.studio.text import plain
+
+UPLOADS = "uploads/"
+MAX_VOICE_BYTES = 25 * 1024 * 1024  # validate_reference_voice's limit, also the server's cap on any upload
+PORTRAIT_EXTENSIONS = (*PORTRAIT_UPLOAD_EXTENSIONS, "bmp", "tif", "tiff")  # converted to PNG before it is uploaded
+
+
+def _extension(path: Path, allowed: tuple[str, ...], what: str) -> str:
+    ext = path.suffix.lower().lstrip(".")
+    if ext not in allowed:
+        shown = f".{ext}" if ext else "no extension"
+        raise InputError(f"{path.name} has {shown}; a {what} must be one of .{', .'.join(allowed)}")
+    return ext
+
+
+def _size(path: Path, limit: int, what: str) -> None:
+    size = path.stat().st_size
+    if size > limit:
+        raise InputError(
+            f"{path.name} is {size / 1024 / 1024:.1f} MB; a {what} may be at most {limit / 1024 / 1024:.0f} MB"
+        )
+
+
+def _inside_uploads(keys: list[str]) -> list[str]:
+    """The studio writes nowhere but the uploads area (names are already held to a safe set; this is the backstop)."""
+    for key in keys:
+        if not key.startswith(UPLOADS) or ".." in key.split("/"):
+            raise StorageError(f"refusing to write {key!r}: the studio writes only under {UPLOADS}")
+    return keys
+
+
+@dataclass(frozen=True)
+class VoiceVerdict:
+    passes: bool
+    seconds: float | None
+    message: str
+
+
+def check_voice(path: Path | None) -> VoiceVerdict:
+    """The recording's length and whether it passes the pipeline's own check (10–30 s, not silent, audio only)."""
+    if path is None:
+        return VoiceVerdict(False, None, "Record 10–30 s of ordinary speech in a quiet room, or upload a recording.")
+    path = Path(path)
+    try:
+        _extension(path, VOICE_UPLOAD_EXTENSIONS, "voice recording")
+        _size(path, MAX_VOICE_BYTES, "voice recording")
+        check = validate_reference_voice(path)
+    except InputError as error:
+        seconds = _seconds(path)
+        length = f"{seconds:.1f} s" if seconds else "length unknown"
+        return VoiceVerdict(False, seconds, f"✗ **{length}** — {plain(error.message)}")
+    return VoiceVerdict(
+        True,
+        check.duration,
+        f"✓ **{check.duration:.1f} s** — passes the 10–30 s rule (peak {check.max_volume_db:.0f} dB). "
+        "Save the speaker to keep it.",
+    )
+
+
+def _seconds(path: Path) -> float | None:
+    try:
+        info = probe(path)
+    except (LecturerError, OSError):
+        return None
+    return (info.audio.duration if info.audio else None) or info.duration or None
+
+
+@dataclass(frozen=True)
+class PortraitPreview:
+    path: Path | None
+    message: str
+
+
+def _normalised_portrait(path: Path, workdir: Path) -> tuple[Path, str]:
+    """The portrait as the pipeline will use it (square RGB PNG), written under ``workdir``; InputError if unusable."""
+    _extension(path, PORTRAIT_EXTENSIONS, "portrait")
+    _size(path, MAX_PORTRAIT_BYTES, "portrait")
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:24]
+    dst = workdir / "portraits" / f"{digest}.png"
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    info = normalise_portrait(path, dst)
+    done = f"; {', '.join(info.converted)}" if info.converted else ""
+    return dst, (
+        f"✓ {info.source_width}×{info.source_height} {info.source_format} → {PORTRAIT_SIZE}×{PORTRAIT_SIZE}{done}. "
+        "This square is what the video shows."
+    )
+
+
+def preview_portrait(path: Path | None, workdir: Path) -> PortraitPreview:
+    """The portrait cropped and sized as it will be used, or why it cannot be."""
+    if path is None:
+        return PortraitPreview(None, "Upload a photo of your face (JPEG or PNG, at most 20 MB).")
+    try:
+        png, message = _normalised_portrait(Path(path), workdir)
+    except InputError as error:
+        return PortraitPreview(None, f"✗ {plain(error.message)}")
+    return PortraitPreview(png, message)
