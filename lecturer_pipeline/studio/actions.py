@@ -24,6 +24,7 @@ from lecturer_pipeline.errors import InputError
 from lecturer_pipeline.ids import normalise_name
 from lecturer_pipeline.media.audio import validate_reference_voice
 from lecturer_pipeline.security.consent import ConsentRecord, consent_upload_key, parse_consent, record_consent
+from lecturer_pipeline.stages.common import find_first
 from lecturer_pipeline.storage.accounts import Accounts, User
 from lecturer_pipeline.storage.catalog import Catalog
 from lecturer_pipeline.storage.layout import (
@@ -32,7 +33,7 @@ from lecturer_pipeline.storage.layout import (
     portrait_upload_keys,
     voice_upload_keys,
 )
-from lecturer_pipeline.storage.objects import ObjectInfo, ObjectStore, sha256_file
+from lecturer_pipeline.storage.objects import ObjectStore, sha256_file
 from lecturer_pipeline.studio.explain import _when
 from lecturer_pipeline.studio.files import MAX_VOICE_BYTES, _extension, _inside_uploads, _normalised_portrait, _size
 from lecturer_pipeline.studio.ownership import speaker_access
@@ -111,14 +112,6 @@ class SpeakerStatus:
         return "\n".join(lines)
 
 
-def _first(store: ObjectStore, keys: list[str]) -> ObjectInfo | None:
-    for key in keys:
-        info = store.stat(key)
-        if info is not None:
-            return info
-    return None
-
-
 def speaker_status(studio: Studio, user: User, speaker: str) -> SpeakerStatus:
     """What the pipeline holds for a speaker ``user`` may see: a voice (uploaded or sealed), a portrait, consent."""
     name = speaker_access(studio.store, studio.catalog, studio.accounts, user, speaker)
@@ -129,7 +122,7 @@ def _status(studio: Studio, name: str) -> SpeakerStatus:
     store, row = studio.store, studio.catalog.get_speaker(name) or {}
     missing = []
     voice = None
-    upload = _first(store, voice_upload_keys(name))
+    upload = find_first(store, voice_upload_keys(name))
     if upload is not None:
         voice = f"uploaded {_when(upload.modified)}; the pipeline checks and seals it with your next lecture"
     elif row.get("voice_key") and store.exists(row["voice_key"]):
@@ -140,7 +133,7 @@ def _status(studio: Studio, name: str) -> SpeakerStatus:
         missing.append(f"a voice — the saved one was deleted on {_when(row['voice_deleted_at'])[:10]}; record it again")
     else:
         missing.append("a voice recording")
-    picture = _first(store, portrait_upload_keys(name))
+    picture = find_first(store, portrait_upload_keys(name))
     portrait = picture.key if picture else (portrait_key(name) if store.exists(portrait_key(name)) else None)
     if portrait is None:
         missing.append("a portrait")

@@ -7,10 +7,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lecturer_pipeline.errors import InputError, LecturerError, StorageError
+from lecturer_pipeline.ids import lecture_id as make_lecture_id
+from lecturer_pipeline.ids import split_lecture_id
+from lecturer_pipeline.manifest import LectureManifest, parse_manifest, parse_plain_script
 from lecturer_pipeline.media.audio import validate_reference_voice
 from lecturer_pipeline.media.image import MAX_PORTRAIT_BYTES, PORTRAIT_SIZE, normalise_portrait
 from lecturer_pipeline.media.probe import probe
-from lecturer_pipeline.storage.layout import PORTRAIT_UPLOAD_EXTENSIONS, VOICE_UPLOAD_EXTENSIONS
+from lecturer_pipeline.stages.common import find_first
+from lecturer_pipeline.storage.layout import LECTURE_UPLOADS_PREFIX as LECTURE_UPLOADS
+from lecturer_pipeline.storage.layout import PORTRAIT_UPLOAD_EXTENSIONS, VOICE_UPLOAD_EXTENSIONS, lecture_upload_keys
+from lecturer_pipeline.storage.objects import ObjectInfo, ObjectStore
 from lecturer_pipeline.studio.text import plain
 
 UPLOADS = "uploads/"
@@ -108,3 +114,31 @@ def preview_portrait(path: Path | None, workdir: Path) -> PortraitPreview:
     except InputError as error:
         return PortraitPreview(None, f"✗ {plain(error.message)}")
     return PortraitPreview(png, message)
+
+
+def _lecture_upload(store: ObjectStore, lid: str) -> ObjectInfo | None:
+    return find_first(store, list(lecture_upload_keys(*split_lecture_id(lid))))
+
+
+def _read_upload(store: ObjectStore, info: ObjectInfo) -> LectureManifest | None:
+    try:
+        raw = store.get_bytes(info.key)
+        return parse_manifest(raw) if info.key.endswith(".json") else parse_plain_script(raw)
+    except LecturerError:
+        return None
+
+
+def _uploads_by_lecture(store: ObjectStore, course: str | None) -> dict[str, ObjectInfo]:
+    """Every lecture upload under ``uploads/lectures/`` (the manifest when both forms exist), by lecture ID."""
+    found: dict[str, ObjectInfo] = {}
+    for info in store.list(LECTURE_UPLOADS + (f"{course}/" if course else "")):
+        parts = info.key[len(LECTURE_UPLOADS) :].split("/")
+        if len(parts) != 2 or not parts[1].endswith((".json", ".txt")):
+            continue
+        try:
+            lid = make_lecture_id(parts[0], parts[1].rsplit(".", 1)[0])
+        except InputError:
+            continue
+        if lid not in found or info.key.endswith(".json"):
+            found[lid] = info
+    return found

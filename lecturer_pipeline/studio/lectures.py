@@ -12,24 +12,23 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
-from lecturer_pipeline.errors import InputError, LecturerError
+from lecturer_pipeline.errors import InputError
 from lecturer_pipeline.ids import lecture_id as make_lecture_id
 from lecturer_pipeline.ids import normalise_name, split_lecture_id
-from lecturer_pipeline.manifest import LectureManifest, parse_manifest, parse_plain_script
+from lecturer_pipeline.manifest import LectureManifest
 from lecturer_pipeline.stages.script import approve_draft
 from lecturer_pipeline.storage.accounts import User
 from lecturer_pipeline.storage.catalog import Status
 from lecturer_pipeline.storage.layout import lecture_upload_keys
-from lecturer_pipeline.storage.objects import ObjectInfo, ObjectStore
-from lecturer_pipeline.studio.actions import Studio, _first, _status, speaker_status
+from lecturer_pipeline.storage.objects import ObjectInfo
+from lecturer_pipeline.studio.actions import Studio, _status, speaker_status
 from lecturer_pipeline.studio.explain import _aware, _when, explain
-from lecturer_pipeline.studio.files import _inside_uploads
+from lecturer_pipeline.studio.files import _inside_uploads, _lecture_upload, _read_upload, _uploads_by_lecture
 from lecturer_pipeline.studio.ownership import lecture_access, speaker_access
 from lecturer_pipeline.studio.text import plain
 from lecturer_pipeline.text.script import clean_script
 from lecturer_pipeline.uploads import submit_lecture
 
-LECTURE_UPLOADS = "uploads/lectures/"
 SUBMITTED = "SUBMITTED"  # shown for an upload the pipeline has not picked up yet (no catalog row, or a newer upload)
 # What each finished artefact is called when it is downloaded: (catalog kind, file name pattern).
 DOWNLOADS = (
@@ -121,13 +120,12 @@ def submit_from_page(studio: Studio, user: User, speaker: str, request: LectureR
         lecture_access(studio.store, studio.catalog, studio.accounts, user, lid)
     lid, key = submit_lecture(studio.store, request.course, request.name.strip() or title, manifest)
     again = " It replaces the lecture's earlier version." if replaced else ""
-    if request.mode == "prompt":
-        after = (
-            "The pipeline drafts the script with Ollama; the draft then appears on **My lectures** for you to read, "
-            "edit and approve. Nothing is spoken before you approve it."
-        )
-    else:
-        after = "The pipeline makes the speech and the video; follow it on **My lectures**."
+    after = (
+        "The pipeline drafts the script with Ollama; the draft then appears on **My lectures** for you to read, edit "
+        "and approve. Nothing is spoken before you approve it."
+        if request.mode == "prompt"
+        else "The pipeline makes the speech and the video; follow it on **My lectures**."
+    )
     message = (
         f"lecture: {lid} — submitted.{again} {after} The pipeline looks for new lectures every "
         f"{studio.sensor_seconds} s."
@@ -154,34 +152,6 @@ def as_table(views: list[LectureView]) -> list[list[str]]:
     return [
         [v.lecture_id, v.title, v.status, v.stage or "", _when(v.updated) if v.updated else "", v.note] for v in views
     ]
-
-
-def _lecture_upload(store: ObjectStore, lid: str) -> ObjectInfo | None:
-    return _first(store, list(lecture_upload_keys(*split_lecture_id(lid))))
-
-
-def _read_upload(store: ObjectStore, info: ObjectInfo) -> LectureManifest | None:
-    try:
-        raw = store.get_bytes(info.key)
-        return parse_manifest(raw) if info.key.endswith(".json") else parse_plain_script(raw)
-    except LecturerError:
-        return None
-
-
-def _uploads_by_lecture(store: ObjectStore, course: str | None) -> dict[str, ObjectInfo]:
-    """Every lecture upload under ``uploads/lectures/`` (the manifest when both forms exist), by lecture ID."""
-    found: dict[str, ObjectInfo] = {}
-    for info in store.list(LECTURE_UPLOADS + (f"{course}/" if course else "")):
-        parts = info.key[len(LECTURE_UPLOADS) :].split("/")
-        if len(parts) != 2 or not parts[1].endswith((".json", ".txt")):
-            continue
-        try:
-            lid = make_lecture_id(parts[0], parts[1].rsplit(".", 1)[0])
-        except InputError:
-            continue
-        if lid not in found or info.key.endswith(".json"):
-            found[lid] = info
-    return found
 
 
 def _view(
@@ -217,8 +187,7 @@ def list_lectures(studio: Studio, user: User, speaker: str, course: str | None =
     """The lectures of a speaker of ``user``'s, from the catalog, plus uploads the pipeline has not picked up yet."""
     name = speaker_access(studio.store, studio.catalog, studio.accounts, user, speaker)
     course = normalise_name(course, what="course name") if course and course.strip() else None
-    # SQL picks the speaker's lectures; the uploads intake has read say whose they are, so only uploads newer than
-    # the sensor's last tick are opened here.
+    # SQL picks the speaker's lectures; intake's records say whose the uploads are (only newer ones are opened).
     rows = {row["id"]: row for row in studio.catalog.list_lectures(course, speaker=name)}
     uploads = _uploads_by_lecture(studio.store, course)
     known = studio.catalog.upload_speakers(course)
