@@ -182,3 +182,31 @@ def test_prune_job_deletes_partitions_and_reports(tmp_path: Path, dry_run: bool)
     assert "generated/video/cs101--failed/video.mp4" in metadata["listing"]
     assert store.exists("generated/video/cs101--failed/video.mp4") is dry_run
     catalog.dispose()
+
+
+def test_prune_deletes_in_batches_without_heads_and_stops_at_the_nightly_cap(s3_store, tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from lecturer_pipeline_tests.s3_calls import S3CallCounter
+
+    catalog = Catalog(f"sqlite:///{tmp_path / 'c.sqlite'}")
+    keys = [f"generated/audio/cs101--big/chunks/{n:05d}.wav" for n in range(2500)]
+    with ThreadPoolExecutor(16) as pool:
+        list(pool.map(lambda key: s3_store.client.put_object(Bucket=s3_store.bucket, Key=key, Body=b"x"), keys))
+    for n, lecture_id in enumerate(["cs101--big", "cs101--b", "cs101--c"]):
+        catalog.upsert_lecture(lecture_id, status="FAILED", updated_at=NOW - timedelta(days=30 - n))
+    counter = S3CallCounter(s3_store.client)
+
+    first = prune(s3_store, catalog, now=NOW, stale_days=7, max_lectures=2)
+    calls = counter.take()
+    assert first.lecture_ids == ["cs101--big", "cs101--b"] and first.capped
+    assert (calls["DeleteObjects"], calls["HeadObject"], calls["DeleteObject"]) == (3, 0, 0), calls
+    big = first.lectures[0]
+    assert (big.objects, len(big.keys), big.keys[0]) == (2500, 100, keys[0])
+    assert first.as_metadata()["lecture_objects_deleted"] == 2500 and "… and 2400 more" in first.as_markdown()
+    assert not list(s3_store.list("generated/audio/cs101--big/"))
+
+    second = prune(s3_store, catalog, now=NOW, stale_days=7, max_lectures=2)
+    assert second.lecture_ids == ["cs101--c"] and not second.capped, "the next night goes on where the cap stopped"
+    counter.close()
+    catalog.dispose()
