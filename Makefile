@@ -53,6 +53,7 @@ demo: install $(DAGSTER_HOME)/dagster.yaml
 
 test: install test-packages
 	$(BIN)/ruff check lecturer_pipeline lecturer_pipeline_tests
+	$(BIN)/lint-imports
 	$(BIN)/pytest -p no:cacheprovider
 
 lint: $(VENV)/.installed
