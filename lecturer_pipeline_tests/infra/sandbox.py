@@ -4,7 +4,8 @@
 ``unshare -m --propagation private``) a fresh tmpfs is mounted over ``/tmp`` first, so nothing the launching side
 keeps there (its LECTURER_HOME, its DAGSTER_HOME, the test's files) is visible to the command, and nothing it writes
 lands on the launching side's disk. ROOT (under ``/tmp``) then lives in that tmpfs.
-``LECTURER_SANDBOX_DAGSTER_YAML`` becomes the private ``DAGSTER_HOME/dagster.yaml``. The command replaces this process (``exec``).
+``LECTURER_SANDBOX_DAGSTER_YAML`` becomes the private ``DAGSTER_HOME/dagster.yaml``. The command replaces this
+process (``exec``).
 """
 
 from __future__ import annotations
