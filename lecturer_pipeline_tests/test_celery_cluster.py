@@ -18,8 +18,6 @@ from lecturer_pipeline_tests.infra import broker
 from lecturer_pipeline_tests.pipeline_helpers import SCRIPT, assert_playable_lecture_video, run_cli, submit_cli_args
 from lecturer_pipeline_tests.standins.kdtalker import KDTalkerStandIn
 
-KDTalker = KDTalkerStandIn
-
 COURSE, SPEAKER = "dist300", "hopper"
 LECTURES = ("queues", "workers", "pools")
 RENDER_STEP = "video_segments"
@@ -40,17 +38,22 @@ def redis_url() -> Iterator[str]:
 
 
 @pytest.fixture
-def cluster(tmp_path: Path, pg_admin_url, s3_server, broker_url, redis_url) -> Iterator[tuple[Cluster, KDTalker]]:
+def cluster(
+    tmp_path: Path, pg_admin_url, s3_server, broker_url, redis_url
+) -> Iterator[tuple[Cluster, KDTalkerStandIn]]:
     # Renders take 0.3 s per second of speech, so two that overlapped could not hide in the event log's resolution.
-    with KDTalkerStandIn(latency_per_second=0.3) as kdtalker, celery_cluster(
-        tmp_path,
-        pg_admin_url=pg_admin_url,
-        s3=s3_server,
-        broker_url=broker_url,
-        backend_url=redis_url,
-        kdtalker_url=kdtalker.url,
-        extra_env={"LECTURER_SENSOR_INTERVAL_SECONDS": "2", "LECTURER_SEGMENT_SECONDS": "20"},
-    ) as running:
+    with (
+        KDTalkerStandIn(latency_per_second=0.3) as kdtalker,
+        celery_cluster(
+            tmp_path,
+            pg_admin_url=pg_admin_url,
+            s3=s3_server,
+            broker_url=broker_url,
+            backend_url=redis_url,
+            kdtalker_url=kdtalker.url,
+            extra_env={"LECTURER_SENSOR_INTERVAL_SECONDS": "2", "LECTURER_SEGMENT_SECONDS": "20"},
+        ) as running,
+    ):
         yield running, kdtalker
 
 
