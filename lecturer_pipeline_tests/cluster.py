@@ -22,9 +22,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import sqlalchemy as sa
 import yaml
 
-from lecturer_pipeline.instance import postgres_storage_config, s3_compute_logs_config
 from lecturer_pipeline.security.envelope import new_master_key
 from lecturer_pipeline.storage.s3 import S3ObjectStore, make_s3_client
 from lecturer_pipeline_tests.dagster_services import BIN, REPO, Dagster, dagster_services
@@ -133,12 +133,35 @@ class Cluster:
             worker.stop()
 
 
-def deployment_dagster_yaml(dagster_db_url: str, *, bucket: str, endpoint_url: str) -> str:
-    """The repo's ``dagster.yaml`` with its deployment blocks filled in: storage on PostgreSQL, compute logs in S3."""
-    config = yaml.safe_load((REPO / "dagster.yaml").read_text())
-    config.update(postgres_storage_config(dagster_db_url))
-    config.update(s3_compute_logs_config(bucket, endpoint_url))
-    return yaml.safe_dump(config, sort_keys=False)
+def deployment_dagster_yaml() -> str:
+    """The repo's ``dagster.yaml`` with its deployment blocks uncommented, exactly as the README tells an operator:
+    storage on PostgreSQL and compute logs in S3, every value an ``{env: ...}`` reference."""
+    lines, inside = [], False
+    for line in (REPO / "dagster.yaml").read_text().splitlines():
+        if line.startswith("# --- deployment blocks ---"):
+            inside = True
+        elif line.startswith("# --- end of deployment blocks ---"):
+            inside = False
+        elif inside:
+            assert line.startswith("#   "), f"dagster.yaml deployment block line is not commented as documented: {line}"
+            lines.append(line.removeprefix("#   "))
+        else:
+            lines.append(line)
+    config = yaml.safe_load("\n".join(lines))
+    assert {"run_storage", "event_log_storage", "schedule_storage", "compute_logs"} <= config.keys()
+    return "\n".join(lines) + "\n"
+
+
+def dagster_pg_env(url: str) -> dict[str, str]:
+    """The DAGSTER_PG_* variables the deployment blocks read, for a database URL."""
+    parsed = sa.engine.make_url(url)
+    return {
+        "DAGSTER_PG_USERNAME": parsed.username or "",
+        "DAGSTER_PG_PASSWORD": parsed.password or "",
+        "DAGSTER_PG_HOST": parsed.host or "127.0.0.1",
+        "DAGSTER_PG_PORT": str(parsed.port or 5432),
+        "DAGSTER_PG_DB": parsed.database or "",
+    }
 
 
 def _clean_environment() -> dict[str, str]:
@@ -178,11 +201,12 @@ def celery_cluster(
             "LECTURER_CELERY_BROKER_URL": broker_url,
             "LECTURER_CELERY_BACKEND_URL": backend_url,
             "LECTURER_RENDER_QUEUE": RENDER_QUEUE,
+            **dagster_pg_env(dagster_db),
             "LECTURER_RETRY_DELAY_SECONDS": os.environ.get("LECTURER_RETRY_DELAY_SECONDS", "2"),
             **(extra_env or {}),
         }
         launch_env = {**shared, "LECTURER_EXECUTOR": "celery"}
-        config = deployment_dagster_yaml(dagster_db, bucket=bucket, endpoint_url=s3.endpoint_url)
+        config = deployment_dagster_yaml()
         dagster_home = workdir / "launch-dagster-home"
         dagster = stack.enter_context(
             dagster_services(workdir / "launch", env=launch_env, dagster_yaml=config, dagster_home=dagster_home)
@@ -203,3 +227,62 @@ def celery_cluster(
         render_env = {**cluster.worker_env, **({"KDTALKER_URL": kdtalker_url} if kdtalker_url else {})}
         cluster.start_worker("render", (DEFAULT_QUEUE, RENDER_QUEUE), render_env)
         yield cluster
+
+
+def main() -> None:
+    """``make cluster``: the test's cluster for a user to try, until Ctrl-C (which stops and removes all of it)."""
+    import shutil
+    import signal as signals
+    import tempfile
+    import time
+
+    from lecturer_pipeline_tests.infra import broker
+    from lecturer_pipeline_tests.infra.s3_server import start_rgw, stop_rgw
+    from lecturer_pipeline_tests.standins.kdtalker import KDTalkerStandIn
+
+    signals.signal(signals.SIGTERM, signals.default_int_handler)  # SIGTERM stops it as Ctrl-C does
+    workdir = Path(tempfile.mkdtemp(prefix="lecturer-cluster-"))
+    with contextlib.ExitStack() as stack:
+        stack.callback(shutil.rmtree, workdir, True)
+        print(f"starting PostgreSQL, Ceph RGW (S3), RabbitMQ and Redis; everything under {workdir}", flush=True)
+        pg_url, stop_pg = postgres.admin_server()
+        stack.callback(stop_pg)
+        (workdir / "rgw").mkdir()
+        s3 = start_rgw(workdir / "rgw")
+        stack.callback(stop_rgw, workdir / "rgw")
+        broker_url, stop_broker = broker.broker_vhost()
+        stack.callback(stop_broker)
+        redis_url, stop_redis = broker.redis_server()
+        stack.callback(stop_redis)
+        kdtalker = stack.enter_context(KDTalkerStandIn(latency_per_second=0.3))
+        cluster = stack.enter_context(
+            celery_cluster(
+                workdir,
+                pg_admin_url=pg_url,
+                s3=s3,
+                broker_url=broker_url,
+                backend_url=redis_url,
+                kdtalker_url=kdtalker.url,
+            )
+        )
+        env_file = workdir / "cluster.env"
+        keep = ("LECTURER_", "DAGSTER_", "AWS_")
+        env_file.write_text(
+            "".join(f"export {k}='{v}'\n" for k, v in sorted(cluster.env.items()) if k.startswith(keep))
+        )
+        print(f"Dagster UI: {cluster.dagster.url} (webserver and daemon: the launching side)")
+        for worker in cluster.workers.values():
+            print(f"worker {worker.name}: queues {','.join(worker.queues)}; log {worker.log}")
+        print(f"KDTalker stand-in (render steps): {kdtalker.url}")
+        print(f"for the CLI: source {env_file}   (then e.g. lecturer-pipeline submit ... / backfill --course ...)")
+        print("Ctrl-C stops all of it.", flush=True)
+        try:
+            while all(w.process.poll() is None for w in cluster.workers.values()):
+                time.sleep(1)
+            print("a worker stopped; stopping the cluster", file=sys.stderr)
+        except KeyboardInterrupt:
+            print("\nstopping the cluster", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -82,7 +82,7 @@ def _step_interval(instance: dg.DagsterInstance, run_id: str, step_key: str) -> 
     return start, end
 
 
-def test_course_backfill_on_two_celery_workers(cluster, tmp_path: Path, sample_media):
+def test_course_backfill_on_two_celery_workers(cluster, tmp_path: Path, sample_media, monkeypatch):
     running, kdtalker = cluster
     dagster = running.dagster
     dagster.stop_sensor("lecture_uploads_sensor")  # the backfill, not the sensor, starts these lectures
@@ -114,6 +114,9 @@ def test_course_backfill_on_two_celery_workers(cluster, tmp_path: Path, sample_m
     assert kdtalker.renders >= 3, "every lecture was rendered by the KDTalker stand-in"
 
     # The event log: steps on both workers, every render step on the render-queue worker, renders one at a time.
+    for name, value in running.env.items():  # what dagster.yaml's deployment blocks read
+        if name.startswith(("DAGSTER_PG_", "LECTURER_S3_", "AWS_")):
+            monkeypatch.setenv(name, value)
     instance = dg.DagsterInstance.from_config(str(running.dagster_home))
     try:
         placements = {run["runId"]: _step_workers(instance, run["runId"]) for run in runs}
