@@ -10,6 +10,7 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
+import sqlalchemy as sa
 
 from lecturer_pipeline.storage.layout import speech_key, video_key
 from lecturer_pipeline_tests.cluster import RENDER_QUEUE, Cluster, celery_cluster
@@ -82,7 +83,21 @@ def _step_interval(instance: dg.DagsterInstance, run_id: str, step_key: str) -> 
     return start, end
 
 
-def test_course_backfill_on_two_celery_workers(cluster, tmp_path: Path, sample_media, monkeypatch):
+def _connections(admin_url: str, dagster_db: str, catalog_url: str) -> dict[str, int]:
+    catalog_db = sa.engine.make_url(catalog_url).database
+    engine = sa.create_engine(admin_url)
+    try:
+        with engine.connect() as connection:
+            count = sa.text("select count(*) from pg_stat_activity where datname = :name")
+            return {
+                "dagster": connection.execute(count, {"name": dagster_db}).scalar_one(),
+                "catalog": connection.execute(count, {"name": catalog_db}).scalar_one(),
+            }
+    finally:
+        engine.dispose()
+
+
+def test_course_backfill_on_two_celery_workers(cluster, tmp_path: Path, sample_media, monkeypatch, pg_admin_url):
     running, kdtalker = cluster
     dagster = running.dagster
     dagster.stop_sensor("lecture_uploads_sensor")  # the backfill, not the sensor, starts these lectures
@@ -136,6 +151,12 @@ def test_course_backfill_on_two_celery_workers(cluster, tmp_path: Path, sample_m
     for run in runs:
         assert any(run["runId"] in key for key in logged), f"no compute logs in S3 for run {run['runId']}"
     assert not list(dagster.home.rglob("*")), list(dagster.home.rglob("*"))
+
+    # Long-lived workers do not keep each step's PostgreSQL connections (dagster-celery's task never closed its
+    # instance; the catalog resource's pool outlived its step).
+    held = _connections(pg_admin_url, running.env["DAGSTER_PG_DB"], running.env["LECTURER_DATABASE_URL"])
+    print(f"PostgreSQL connections after the backfill: {held}")
+    assert held["catalog"] <= 4 and held["dagster"] <= 8, held
 
     # Each worker's scratch holds no step directories once its steps have ended; a sandboxed worker never saw the
     # launching side's LECTURER_HOME (its /tmp is a tmpfs of its own).
