@@ -71,14 +71,3 @@ def postgres_storage_config(database_url: str) -> dict[str, dict]:
             "config": {"postgres_db": postgres_db},
         },
     }
-
-
-def s3_compute_logs_config(bucket: str, endpoint_url: str | None, *, prefix: str = "compute-logs") -> dict[str, dict]:
-    """dagster-aws' ``S3ComputeLogManager`` (``dagster.yaml``'s deployment block): every step's stdout and stderr in
-    the bucket, wherever the step ran, so the webserver shows them all. Credentials come from the AWS variables."""
-    config: dict[str, object] = {"bucket": bucket, "prefix": prefix}
-    if endpoint_url:
-        config["endpoint_url"] = endpoint_url
-        config["use_ssl"] = endpoint_url.startswith("https")
-    manager = {"module": "dagster_aws.s3.compute_log_manager", "class": "S3ComputeLogManager", "config": config}
-    return {"compute_logs": manager}
