@@ -13,8 +13,9 @@ export HF_HUB_OFFLINE := 1
 export HF_HUB_DISABLE_TELEMETRY := 1
 
 RUNTIME_PACKAGES := ffmpeg espeak-ng
-# The tests' S3 server (Ceph RADOS Gateway); PostgreSQL is installed by the tests only if none answers.
-TEST_PACKAGES := ceph-mon ceph-osd radosgw ceph-common chromium
+# The tests' S3 server (Ceph RADOS Gateway), and the Celery test's RabbitMQ and Redis (used when they answer on
+# 127.0.0.1:5672 / 6379, else started on free ports); PostgreSQL is installed by the tests only if none answers.
+TEST_PACKAGES := ceph-mon ceph-osd radosgw ceph-common chromium rabbitmq-server redis-server
 
 .PHONY: install demo test dev studio lint clean system-packages test-packages
 
@@ -81,3 +82,10 @@ clean:
 .PHONY: bench
 bench: install test-packages
 	$(BIN)/python -m bench.run
+
+# Past one machine, on one machine (README "Past one machine"): webserver, daemon and two dagster-celery workers (one
+# also on the render queue) over RabbitMQ and Redis, sharing only PostgreSQL and S3 (Ceph RGW) — what the Celery test
+# starts. It prints the UI's URL and an env file for the CLI; Ctrl-C stops and removes all of it.
+.PHONY: cluster
+cluster: install test-packages
+	$(BIN)/python -m lecturer_pipeline_tests.cluster

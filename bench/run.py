@@ -21,15 +21,16 @@ from typing import Any
 from bench.common import REPO, log, machine, modelled_services, real_servers, sample_media
 from bench.deployment import POOL_LIMITS
 
-FIGURES = ("media", "memory", "intake", "edit", "overhead", "backfill")  # the order they run in (cheapest first)
-ORDER = ("backfill", "edit", "memory", "overhead", "media", "intake")  # the order of the brief, for the table
+FIGURES = ("media", "celery", "memory", "intake", "edit", "overhead", "backfill")  # the order they run in
+ORDER = ("backfill", "edit", "memory", "overhead", "media", "celery", "intake")  # the brief's order, for the table
 TITLES = {
     "backfill": "1. Backfill efficiency (wall ÷ busiest-service bound)",
     "edit": "2. Edit re-spend (one paragraph of 20)",
     "memory": "3. Memory, storing + loading a video artefact",
     "overhead": "4. Orchestration overhead per lecture",
     "media": "5. Media vs ffmpeg CLI (convert, join)",
-    "intake": "6. Intake, 15,000 uploads of 3,000 speakers on S3",
+    "celery": "6. Render workers through Celery (wall ÷ bound)",
+    "intake": "7. Intake, 15,000 uploads of 3,000 speakers on S3",
 }
 
 
@@ -39,8 +40,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--output", type=Path, default=REPO / "bench" / "results.json")
     parser.add_argument("--tts-latency", type=float, default=0.5, help="TTS seconds per second of audio (0.5)")
     parser.add_argument("--render-latency", type=float, default=1.2, help="render seconds per second of video (1.2)")
-    parser.add_argument("--lectures", type=int, default=12, help="(1) lectures in the course (12)")
-    parser.add_argument("--lecture-seconds", type=float, default=15.0, help="(1) speech per lecture, seconds (15)")
+    parser.add_argument("--lectures", type=int, default=12, help="(1, 6) lectures in the course (12)")
+    parser.add_argument("--lecture-seconds", type=float, default=15.0, help="(1, 6) speech per lecture, seconds (15)")
     parser.add_argument(
         "--max-concurrent-runs", type=int, default=None, help="(1) the run queue's limit (dagster.yaml's: 4)"
     )
@@ -83,6 +84,13 @@ def shown(name: str, figure: dict[str, Any]) -> str:
         return (
             f"convert {details['convert_pipeline_x_realtime']:.0f}× RT (ratio {details['convert_ratio']:.2f}), "
             f"join {details['join_pipeline_x_realtime']:.0f}× RT (ratio {details['join_ratio']:.2f})"
+        )
+    if name == "celery":
+        one, two = details["one_render_worker"], details["two_render_workers"]
+        return (
+            f"two workers {two['ratio']:.2f}× ({two['wall_seconds']:.0f} s vs {two['bound_seconds']:.0f} s), "
+            f"one {one['ratio']:.2f}× ({one['wall_seconds']:.0f} s vs {one['bound_seconds']:.0f} s); "
+            f"throughput ×{details['throughput_gain']:.2f}"
         )
     if name == "intake":
         return (
@@ -148,7 +156,7 @@ def _attempt(results: dict[str, Any], name: str, action) -> Any:
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    from bench import backfill, edit, intake, media, memory, overhead
+    from bench import backfill, celery_renders, edit, intake, media, memory, overhead
     from bench.deployment import operator_deployment
 
     wanted = [name.strip() for name in args.only.split(",") if name.strip()]
@@ -173,6 +181,20 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         log("starting PostgreSQL and Ceph RGW (S3)")
         with real_servers() as servers, contextlib.ExitStack() as stack:
             results["machine"]["postgresql"] = servers.postgres_version()
+            if "celery" in wanted:
+                celery_media = sample_media(workdir / "celery-media")
+                _attempt(
+                    results,
+                    "celery",
+                    lambda: celery_renders.measure(
+                        servers,
+                        workdir / "celery",
+                        celery_media,
+                        lectures=args.lectures,
+                        seconds=args.lecture_seconds,
+                        render_per_second=args.render_latency,
+                    ),
+                )
             if "memory" in wanted:
                 _attempt(results, "memory", lambda: memory.measure(servers, workdir, megabytes=args.memory_mb))
             if "intake" in wanted:

@@ -308,6 +308,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        from lecturer_pipeline.deployment import check_deployment
+
+        check_deployment(_settings())  # distributed mode: every missing variable at once, before connecting anywhere
         return args.func(args)
     except LecturerError as error:
         print(f"error: {error}", file=sys.stderr)

@@ -64,6 +64,11 @@ class SteadyPoolPostgresEventLogStorage(PostgresEventLogStorage):
             pool_recycle=3600,
         )
 
+    def dispose(self) -> None:
+        """Also close the pool (dagster-postgres has none to close): a Celery worker opens an instance per step."""
+        super().dispose()
+        self._engine.dispose()
+
     @classmethod
     def config_type(cls) -> dict[str, Any]:
         return {

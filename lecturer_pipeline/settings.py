@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -53,6 +54,13 @@ class Settings(BaseSettings):
     ollama_host: str | None = None
     lecturer_ollama_model: str = "llama3:8b"
     lecturer_ollama_timeout: float = 300.0
+    # Past one machine (DESIGN.md §9; lecturer_pipeline/deployment.py): the lecture job's executor, and whether this
+    # process belongs to a distributed deployment (implied by any executor but in_process).
+    lecturer_executor: Literal["in_process", "multiprocess", "celery"] = "in_process"
+    lecturer_deployment: Literal["embedded", "distributed"] = "embedded"
+    lecturer_celery_broker_url: str | None = None
+    lecturer_celery_backend_url: str | None = None
+    lecturer_render_queue: str = "render"
 
     @field_validator("lecturer_home")
     @classmethod

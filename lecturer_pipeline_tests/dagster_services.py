@@ -148,16 +148,22 @@ class Dagster:
 
 @contextlib.contextmanager
 def dagster_services(
-    tmp_path: Path, *, env: dict[str, str] | None = None, dagster_yaml: str | None = None
+    tmp_path: Path,
+    *,
+    env: dict[str, str] | None = None,
+    dagster_yaml: str | None = None,
+    dagster_home: Path | None = None,
 ) -> Iterator[Dagster]:
     """dagster-webserver and dagster-daemon over ``workspace.yaml``, on a fresh LECTURER_HOME under ``tmp_path``.
 
     ``env`` is added to the processes' environment (the runs inherit it); ``dagster_yaml`` replaces the repo's
-    ``dagster.yaml`` as the instance's config. The pools are set first with ``lecturer-pipeline pools``, as
+    ``dagster.yaml`` as the instance's config; ``dagster_home`` puts DAGSTER_HOME there instead of inside LECTURER_HOME
+    (which is then left empty). The pools are set first with ``lecturer-pipeline pools``, as
     ``make dev`` does; the processes' logs are kept in ``tmp_path/logs``.
     """
     home = tmp_path / "home"
-    dagster_home = home / "dagster"
+    home.mkdir(parents=True)
+    dagster_home = dagster_home or home / "dagster"
     dagster_home.mkdir(parents=True)
     if dagster_yaml is None:
         shutil.copy(REPO / "dagster.yaml", dagster_home / "dagster.yaml")

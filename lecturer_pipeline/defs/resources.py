@@ -68,6 +68,12 @@ class CatalogResource(dg.ConfigurableResource):
             self._catalog = Catalog(resolved(self.database_url))
         return self._catalog
 
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        """Close the pool's connections when the step (or in-process run) ends: a Celery worker builds resources for
+        every step it runs and lives for thousands of them."""
+        if self._catalog is not None:
+            self._catalog.dispose()
+
 
 class VaultResource(dg.ConfigurableResource):
     """Master keys for voice data: LECTURER_MASTER_KEYS, else a local key file the embedded default creates."""

@@ -5,6 +5,7 @@ from collections.abc import Iterator
 import dagster as dg
 
 from lecturer_pipeline.defs.assets import GROUP, SERVICE_RETRY, artefact_output, check_result, poster_markdown
+from lecturer_pipeline.defs.executors import render_op_tags
 from lecturer_pipeline.defs.partitions import lectures_partitions
 from lecturer_pipeline.defs.resources import CatalogResource, EnginesResource, ObjectStoreResource, PipelineResource
 from lecturer_pipeline.defs.tracking import lecture_stage
@@ -59,6 +60,7 @@ def speech(
     ins={name: dg.AssetIn(metadata={"reference_only": True}) for name in ("speech", "portrait")},
     retry_policy=SERVICE_RETRY,
     pool="kdtalker",
+    op_tags=render_op_tags(),  # the Celery render queue (LECTURER_RENDER_QUEUE), on the workers beside the GPUs
     group_name=GROUP,
     kinds={"mp4"},
 )

@@ -1,0 +1,35 @@
+"""Run a command with a private HOME, TMPDIR, LECTURER_HOME and DAGSTER_HOME, as a process on another machine would.
+
+``python -m lecturer_pipeline_tests.infra.sandbox ROOT [--tmpfs] -- COMMAND...``: with ``--tmpfs`` (only ever under
+``unshare -m --propagation private``) a fresh tmpfs is mounted over ``/tmp`` first, so nothing the launching side
+keeps there (its LECTURER_HOME, its DAGSTER_HOME, the test's files) is visible to the command, and nothing it writes
+lands on the launching side's disk. ROOT (under ``/tmp``) then lives in that tmpfs.
+``LECTURER_SANDBOX_DAGSTER_YAML`` becomes the private ``DAGSTER_HOME/dagster.yaml``. The command replaces this
+process (``exec``).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+
+def main(argv: list[str]) -> None:
+    separator = argv.index("--")
+    options, command = argv[:separator], argv[separator + 1 :]
+    root = Path(options[0])
+    if "--tmpfs" in options:
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "mode=1777", "lecturer-sandbox", "/tmp"], check=True)
+    dirs = {name: root / name.lower() for name in ("HOME", "TMPDIR", "LECTURER_HOME", "DAGSTER_HOME")}
+    for path in dirs.values():
+        path.mkdir(parents=True, exist_ok=True)
+    (dirs["DAGSTER_HOME"] / "dagster.yaml").write_text(os.environ.pop("LECTURER_SANDBOX_DAGSTER_YAML", ""))
+    os.environ.update({name: str(path) for name, path in dirs.items()})
+    os.chdir(dirs["HOME"])
+    os.execvp(command[0], command)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
