@@ -46,11 +46,16 @@ class Settings(BaseSettings):
     lecturer_speaking_rate: float = 15.0
     lecturer_zyphra_timeout: float = 120.0
     kdtalker_url: str | None = None
+    hf_token: str | None = None  # sent to KDTalker when set (a Hugging Face Space counts that account's GPU quota)
     lecturer_kdtalker_timeout: float = 1800.0
     lecturer_segment_seconds: float = 60.0
     ollama_host: str | None = None
     lecturer_ollama_model: str = "llama3:8b"
     lecturer_ollama_timeout: float = 300.0
+    # Retries of each service call inside the step (engines/retry.py): count, first back-off, longest single wait.
+    lecturer_call_retries: int = 3
+    lecturer_call_retry_delay_seconds: float = 2.0
+    lecturer_call_retry_max_wait_seconds: float = 900.0
 
     @field_validator("lecturer_home")
     @classmethod

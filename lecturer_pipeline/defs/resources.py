@@ -13,6 +13,7 @@ from pydantic import PrivateAttr
 
 from lecturer_pipeline.engines.base import ScriptWriter, SpeechEngine, VideoEngine
 from lecturer_pipeline.engines.local import EspeakSpeechEngine, PreviewVideoEngine
+from lecturer_pipeline.engines.retry import CallRetry, Log, Retrying
 from lecturer_pipeline.security.envelope import Envelope, load_envelope
 from lecturer_pipeline.security.vault import VoiceVault
 from lecturer_pipeline.settings import Settings
@@ -99,6 +100,10 @@ class EnginesResource(dg.ConfigurableResource):
     zyphra_timeout: float = 120.0
     kdtalker_url: str | None = None
     kdtalker_timeout: float = 1800.0
+    hf_token: str | None = None
+    call_retries: int = 3
+    call_retry_delay: float = 2.0
+    call_retry_max_wait: float = 900.0
     ollama_host: str | None = None
     ollama_model: str = "llama3:8b"
     ollama_timeout: float = 300.0
@@ -107,34 +112,47 @@ class EnginesResource(dg.ConfigurableResource):
     segment_seconds: float = 60.0
     commercial: bool = False
 
-    def speech_engine(self) -> SpeechEngine:
+    def _retrying(self, engine, log: Log | None):
+        """A remote engine whose every call is retried per call (engines/retry.py); one per step."""
+        policy = CallRetry(
+            retries=self.call_retries, base_delay=self.call_retry_delay, max_wait=self.call_retry_max_wait
+        )
+        return Retrying(engine, policy, log)
+
+    def speech_engine(self, log: Log | None = None) -> SpeechEngine:
         if self.zyphra_api_key:
             from lecturer_pipeline.engines.zyphra import ZyphraSpeechEngine
 
-            return ZyphraSpeechEngine(
-                resolved(self.zyphra_api_key),
-                self.zyphra_base_url,
-                model=self.zyphra_model,
-                mime_type=self.zyphra_mime_type,
-                speaking_rate=self.speaking_rate,
-                timeout=self.zyphra_timeout,
+            return self._retrying(
+                ZyphraSpeechEngine(
+                    resolved(self.zyphra_api_key),
+                    self.zyphra_base_url,
+                    model=self.zyphra_model,
+                    mime_type=self.zyphra_mime_type,
+                    speaking_rate=self.speaking_rate,
+                    timeout=self.zyphra_timeout,
+                ),
+                log,
             )
         return EspeakSpeechEngine(words_per_minute=self.espeak_words_per_minute)
 
-    def video_engine(self) -> VideoEngine:
+    def video_engine(self, log: Log | None = None) -> VideoEngine:
         if self.kdtalker_url:
             from lecturer_pipeline.engines.kdtalker import KDTalkerVideoEngine  # imports gradio_client: only if used
 
-            return KDTalkerVideoEngine(self.kdtalker_url, timeout=self.kdtalker_timeout)
+            engine = KDTalkerVideoEngine(
+                self.kdtalker_url, timeout=self.kdtalker_timeout, hf_token=resolved(self.hf_token)
+            )
+            return self._retrying(engine, log)
         return PreviewVideoEngine(fps=self.fps)
 
-    def script_writer(self) -> ScriptWriter | None:
+    def script_writer(self, log: Log | None = None) -> ScriptWriter | None:
         """None when no Ollama is configured: then a lecture must bring its own script."""
         if not self.ollama_host:
             return None
         from lecturer_pipeline.engines.ollama import OllamaScriptWriter
 
-        return OllamaScriptWriter(self.ollama_host, self.ollama_model, timeout=self.ollama_timeout)
+        return self._retrying(OllamaScriptWriter(self.ollama_host, self.ollama_model, timeout=self.ollama_timeout), log)
 
 
 class PipelineResource(dg.ConfigurableResource):
@@ -180,6 +198,10 @@ def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
             zyphra_timeout=settings.lecturer_zyphra_timeout,
             kdtalker_url=settings.kdtalker_url,
             kdtalker_timeout=settings.lecturer_kdtalker_timeout,
+            hf_token=_secret("HF_TOKEN", settings.hf_token),
+            call_retries=settings.lecturer_call_retries,
+            call_retry_delay=settings.lecturer_call_retry_delay_seconds,
+            call_retry_max_wait=settings.lecturer_call_retry_max_wait_seconds,
             ollama_host=settings.ollama_host,
             ollama_model=settings.lecturer_ollama_model,
             ollama_timeout=settings.lecturer_ollama_timeout,

@@ -46,7 +46,7 @@ def speech(
         audio = synthesize_speech(
             objects.get_store(),
             catalog.get_catalog(),
-            engines.speech_engine(),
+            engines.speech_engine(log=context.log.warning),
             lecture_script,
             profile,
             step_dir("speech"),
@@ -80,7 +80,7 @@ def video_segments(
         segments = render_segments(
             objects.get_store(),
             catalog.get_catalog(),
-            engines.video_engine(),
+            engines.video_engine(log=context.log.warning),
             lecture_id,
             speech,
             portrait,
