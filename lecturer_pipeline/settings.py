@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     hf_token: str | None = None  # sent to KDTalker when set (a Hugging Face Space counts that account's GPU quota)
     lecturer_kdtalker_timeout: float = 1800.0
     lecturer_segment_seconds: float = 60.0
+    # Seconds of speech one TTS call is planned to carry; unset: 75 % of the engine's 30 s cap (text/pacing.py).
+    lecturer_chunk_seconds: float | None = None
     ollama_host: str | None = None
     lecturer_ollama_model: str = "llama3:8b"
     lecturer_ollama_timeout: float = 300.0

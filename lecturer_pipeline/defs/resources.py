@@ -110,6 +110,7 @@ class EnginesResource(dg.ConfigurableResource):
     espeak_words_per_minute: int = 160
     fps: int = 25
     segment_seconds: float = 60.0
+    chunk_seconds: float | None = None
     commercial: bool = False
 
     def _retrying(self, engine, log: Log | None):
@@ -206,6 +207,7 @@ def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
             ollama_model=settings.lecturer_ollama_model,
             ollama_timeout=settings.lecturer_ollama_timeout,
             segment_seconds=settings.lecturer_segment_seconds,
+            chunk_seconds=settings.lecturer_chunk_seconds,
             commercial=settings.lecturer_commercial,
         ),
         "pipeline": PipelineResource(

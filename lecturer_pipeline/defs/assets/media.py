@@ -51,6 +51,8 @@ def speech(
             profile,
             step_dir("speech"),
             segment_seconds=engines.segment_seconds,
+            chunk_seconds=engines.chunk_seconds,
+            log=context.log.warning,
         )
     yield artefact_output(audio)
     yield check_result("speech_duration_plausible", speech_duration_plausible(audio, len(lecture_script.text.split())))
