@@ -113,14 +113,14 @@ class EnginesResource(dg.ConfigurableResource):
     chunk_seconds: float | None = None
     commercial: bool = False
 
-    def _retrying(self, engine, log: Log | None):
-        """A remote engine whose every call is retried per call (engines/retry.py); one per step."""
+    def _retrying(self, engine, log: Log | None, first_attempt: bool):
+        """A remote engine whose every call is retried per call (engines/retry.py); one per step attempt."""
         policy = CallRetry(
             retries=self.call_retries, base_delay=self.call_retry_delay, max_wait=self.call_retry_max_wait
         )
-        return Retrying(engine, policy, log)
+        return Retrying(engine, policy, log, first_attempt=first_attempt)
 
-    def speech_engine(self, log: Log | None = None) -> SpeechEngine:
+    def speech_engine(self, log: Log | None = None, first_attempt: bool = True) -> SpeechEngine:
         if self.zyphra_api_key:
             from lecturer_pipeline.engines.zyphra import ZyphraSpeechEngine
 
@@ -134,26 +134,29 @@ class EnginesResource(dg.ConfigurableResource):
                     timeout=self.zyphra_timeout,
                 ),
                 log,
+                first_attempt,
             )
         return EspeakSpeechEngine(words_per_minute=self.espeak_words_per_minute)
 
-    def video_engine(self, log: Log | None = None) -> VideoEngine:
+    def video_engine(self, log: Log | None = None, first_attempt: bool = True) -> VideoEngine:
         if self.kdtalker_url:
             from lecturer_pipeline.engines.kdtalker import KDTalkerVideoEngine  # imports gradio_client: only if used
 
             engine = KDTalkerVideoEngine(
                 self.kdtalker_url, timeout=self.kdtalker_timeout, hf_token=resolved(self.hf_token)
             )
-            return self._retrying(engine, log)
+            return self._retrying(engine, log, first_attempt)
         return PreviewVideoEngine(fps=self.fps)
 
-    def script_writer(self, log: Log | None = None) -> ScriptWriter | None:
+    def script_writer(self, log: Log | None = None, first_attempt: bool = True) -> ScriptWriter | None:
         """None when no Ollama is configured: then a lecture must bring its own script."""
         if not self.ollama_host:
             return None
         from lecturer_pipeline.engines.ollama import OllamaScriptWriter
 
-        return self._retrying(OllamaScriptWriter(self.ollama_host, self.ollama_model, timeout=self.ollama_timeout), log)
+        return self._retrying(
+            OllamaScriptWriter(self.ollama_host, self.ollama_model, timeout=self.ollama_timeout), log, first_attempt
+        )
 
 
 class PipelineResource(dg.ConfigurableResource):

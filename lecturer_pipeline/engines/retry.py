@@ -13,10 +13,11 @@ through ``Retrying`` gets its own budget:
 - a call that succeeded is never made again (the stages persist its result before the next call).
 
 The rule between the two levels, so that one fault is never retried 3 × 3: when a call has used up its retries, the
-error reaches the step as transient only if **another call of this step succeeded** (the service is up and the
-faults are random; Dagster's RetryPolicy then retries the step, which resumes after the persisted work). If no call
-of the step succeeded, the service looks down, and the step fails at once: a fault that never heals costs 4 tries
-of one call, not 4 × 4. The stage's RetryPolicy stays for failures of the step itself (storage, a lost worker).
+error reaches the step as transient (and Dagster's RetryPolicy retries the step, which resumes after the persisted
+work) only if **this is the step's first attempt, or another call of this attempt succeeded** (the service is up
+and the faults are random). Otherwise the service looks down and the step fails at once: a fault that never heals
+costs at most 2 × 4 tries of one call, not 4 × 4. The stage's RetryPolicy stays for failures of the step itself
+(storage, a lost worker), which never pass through here.
 """
 
 from __future__ import annotations
@@ -64,9 +65,12 @@ class Retrying:
     successful calls for the rule above.
     """
 
-    def __init__(self, engine: Any, policy: CallRetry | None = None, log: Log | None = None) -> None:
+    def __init__(
+        self, engine: Any, policy: CallRetry | None = None, log: Log | None = None, *, first_attempt: bool = True
+    ) -> None:
         self.engine = engine
         self.policy = policy or CallRetry()
+        self.first_attempt = first_attempt  # False in a step Dagster is already retrying
         self._log = log or _logger.warning
         self.succeeded = 0
         self.retried = 0
@@ -115,13 +119,13 @@ class Retrying:
     def _give_up(self, error: ServiceError, tries: int) -> ServiceError:
         """The error after its last try: transient for the step only when the service is known to be up."""
         limited = error.retry_limit is not None
-        step_may_retry = self.succeeded > 0 and not limited
+        step_may_retry = (self.succeeded > 0 or self.first_attempt) and not limited
         if step_may_retry:
-            outcome = "other calls of this step succeeded, so the step is retried from the work already stored"
+            outcome = "the step is retried, from the work already stored"
         elif limited:
             outcome = "not retried further"
         else:
-            outcome = "no call of this step succeeded, so the service looks down and the step is not retried"
+            outcome = "no call succeeded in this retry of the step, so the service looks down; not retried further"
         return ServiceError(
             f"{error.message} (gave up after {tries} tries; {outcome})",
             transient=step_may_retry,

@@ -46,7 +46,7 @@ def speech(
         audio = synthesize_speech(
             objects.get_store(),
             catalog.get_catalog(),
-            engines.speech_engine(log=context.log.warning),
+            engines.speech_engine(log=context.log.warning, first_attempt=context.retry_number == 0),
             lecture_script,
             profile,
             step_dir("speech"),
@@ -82,7 +82,7 @@ def video_segments(
         segments = render_segments(
             objects.get_store(),
             catalog.get_catalog(),
-            engines.video_engine(log=context.log.warning),
+            engines.video_engine(log=context.log.warning, first_attempt=context.retry_number == 0),
             lecture_id,
             speech,
             portrait,
