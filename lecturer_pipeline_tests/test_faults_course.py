@@ -33,7 +33,7 @@ LECTURES = 6
 WORDS = ("short", "clear", "simple", "neat", "bold", "fresh", "plain", "calm")
 WORDS += ("quick", "small", "bright", "sound", "fine", "good", "true", "fair")
 KDTALKER_FAULTS = (
-    ("quota", "You have exceeded your GPU quota (60s requested vs. 56s left). Create a free account to get more quota."),
+    ("quota", "You have exceeded your GPU quota (60s requested vs. 56s left). Create a free account for more quota."),
     ("quota", "You have exceeded your GPU quota (46s left vs. 60s requested). Sign-up on Hugging Face to get more "
      "quotas or retry in 0:00:01."),
 )  # fmt: skip
