@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -45,6 +46,11 @@ class Settings(BaseSettings):
     lecturer_zyphra_mime_type: str = "audio/webm"
     lecturer_speaking_rate: float = 15.0
     lecturer_zyphra_timeout: float = 120.0
+    # Which TTS path: auto = the one configured (ZYPHRA_API_KEY or ZONOS_URL; both is an error), else espeak-ng.
+    lecturer_tts_engine: Literal["auto", "zyphra", "zonos", "espeak"] = "auto"
+    zonos_url: str | None = None  # a self-hosted Zonos Gradio app (engines/zonos.py)
+    lecturer_zonos_model: str = "Zyphra/Zonos-v0.1-transformer"
+    lecturer_zonos_timeout: float = 300.0
     kdtalker_url: str | None = None
     hf_token: str | None = None  # sent to KDTalker when set (a Hugging Face Space counts that account's GPU quota)
     lecturer_kdtalker_timeout: float = 1800.0

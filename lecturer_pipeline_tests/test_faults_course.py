@@ -5,7 +5,7 @@ Every lecture must complete, and the stand-ins' counters must show that no call 
 each chunk's text was served exactly once, each segment rendered exactly once. The faults are the transient ones
 each service really sends (Zyphra: 429 with Retry-After, 500, Cloudflare 502/524 pages, resets, a 200 that is not
 audio; KDTalker on ZeroGPU: a spent quota, with and without a stated wait), none that leaves work done behind a
-timed-out client. Delays are kept small through settings (10 ms first back-off) and chunks short (2 s of speech).
+timed-out client. Delays are kept small through settings (10 ms first back-off) and chunks short (1 s of speech).
 """
 
 from __future__ import annotations
@@ -40,8 +40,8 @@ KDTALKER_FAULTS = (
 
 
 def _script(lecture: int) -> str:
-    """One paragraph of 16 sentences of about 37 characters: 16 chunks at 2 s of speech per chunk."""
-    return " ".join(f"Point {i} of lecture {lecture} is a {word} idea." for i, word in enumerate(WORDS, 1))
+    """One paragraph of 16 sentences of about 18 characters: 16 chunks at 1 s of speech per chunk (~25 s in all)."""
+    return " ".join(f"Point {lecture}.{i} is {word}." for i, word in enumerate(WORDS, 1))
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +67,7 @@ def test_a_course_completes_under_random_faults_and_no_successful_call_is_repeat
         zyphra_base_url=zyphra.base_url,
         lecturer_zyphra_mime_type="audio/wav",
         kdtalker_url=kdtalker.url,
-        lecturer_chunk_seconds=2.0,
+        lecturer_chunk_seconds=1.0,
         lecturer_segment_seconds=10.0,
         lecturer_call_retry_delay_seconds=0.01,
     )

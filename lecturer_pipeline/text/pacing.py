@@ -23,7 +23,7 @@ from __future__ import annotations
 MAX_SECONDS = 30.0  # Zonos: max_new_tokens = 86 * 30 (86 codec frames per second)
 HEADROOM = 0.75  # chunks are planned to need at most 22.5 s at the estimated pace
 DEFAULT_RATE = 15.0
-MIN_CHUNK_CHARS = 40
+MIN_CHUNK_CHARS = 20
 # An answer is cut short when it ends within this of the cap, or lasts under this share of what its text needs.
 CAP_MARGIN_SECONDS = 0.3
 TOO_SHORT_SHARE = 0.4
