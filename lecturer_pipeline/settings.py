@@ -59,7 +59,7 @@ class Settings(BaseSettings):
     lecturer_chunk_seconds: float | None = None
     ollama_host: str | None = None
     lecturer_ollama_model: str = "llama3:8b"
-    lecturer_ollama_timeout: float = 300.0
+    lecturer_ollama_timeout: float = 300.0  # the longest wait for the next token of a streamed draft (no overall cap)
     # Retries of each service call inside the step (engines/retry.py): count, first back-off, longest single wait.
     lecturer_call_retries: int = 3
     lecturer_call_retry_delay_seconds: float = 2.0

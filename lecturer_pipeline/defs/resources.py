@@ -166,7 +166,9 @@ class EnginesResource(dg.ConfigurableResource):
         from lecturer_pipeline.engines.ollama import OllamaScriptWriter
 
         return self._retrying(
-            OllamaScriptWriter(self.ollama_host, self.ollama_model, timeout=self.ollama_timeout), log, first_attempt
+            OllamaScriptWriter(self.ollama_host, self.ollama_model, timeout=self.ollama_timeout, log=log),
+            log,
+            first_attempt,
         )
 
 
