@@ -33,6 +33,7 @@ from typing import Any
 from lecturer_pipeline.errors import InputError, ServiceError
 from lecturer_pipeline.media._atomic import atomic_path
 from lecturer_pipeline.media.probe import probe
+from lecturer_pipeline.security.transport import warn_if_plain_http
 
 # Set before gradio_client is imported, which reads them once; there may be no internet where KDTalker runs.
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -87,6 +88,8 @@ class KDTalkerVideoEngine:
         self.url = url
         self.timeout = timeout
         self._hf_token = hf_token  # private: kept out of repr, params and messages
+        if hf_token:
+            warn_if_plain_http(url, secret="the Hugging Face token (HF_TOKEN)", variable=ENV_VAR)
         self._where = f"KDTalker at {_public_url(url)} ({ENV_VAR})"
         self._client: Client | None = None
         self._lock = threading.Lock()

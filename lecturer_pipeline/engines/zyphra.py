@@ -25,6 +25,7 @@ import httpx
 from lecturer_pipeline.engines.base import SpeakerProfile
 from lecturer_pipeline.errors import InputError, ServiceError
 from lecturer_pipeline.media.audio import to_wav_16k_mono, wav_duration
+from lecturer_pipeline.security.transport import warn_if_plain_http
 from lecturer_pipeline.text.pacing import MAX_SECONDS
 
 ENDPOINT = "/v1/audio/text-to-speech"
@@ -101,6 +102,9 @@ class ZyphraSpeechEngine:
         self.speaking_rate = speaking_rate
         self.timeout = timeout
         self._transport = transport
+        warn_if_plain_http(
+            self.base_url, secret="the Zyphra API key and the speaker's voice", variable="ZYPHRA_BASE_URL"
+        )
 
     def __repr__(self) -> str:
         return f"ZyphraSpeechEngine(base_url={self.base_url!r}, model={self.model!r}, mime_type={self.mime_type!r})"
