@@ -31,7 +31,7 @@ pytestmark = pytest.mark.filterwarnings("ignore::pandas.errors.Pandas4Warning")
 FAIL_RATE = 0.3
 LECTURES = 6
 WORDS = ("short", "clear", "simple", "neat", "bold", "fresh", "plain", "calm")
-WORDS += ("quick", "small", "bright", "sound", "fine", "good", "true", "fair")
+WORDS += ("quick", "small", "sharp", "sound", "fine", "good", "true", "fair")
 KDTALKER_FAULTS = (
     ("quota", "You have exceeded your GPU quota (60s requested vs. 56s left). Create a free account for more quota."),
     ("quota", "You have exceeded your GPU quota (46s left vs. 60s requested). Sign-up on Hugging Face to get more "
