@@ -65,7 +65,8 @@ class StorageError(LecturerError):
 
 
 class ServiceError(LecturerError):
-    """A remote model service failed. ``transient`` says whether a retry can help."""
+    """A remote model service failed. ``transient`` says whether a retry can help, ``retry_after`` when (as the
+    service stated it), and ``retry_limit`` caps the retries this kind of failure is worth (None: the usual 3)."""
 
     def __init__(
         self,
@@ -73,9 +74,11 @@ class ServiceError(LecturerError):
         *,
         transient: bool,
         retry_after: float | None = None,
+        retry_limit: int | None = None,
         lecture_id: str | None = None,
         file: str | None = None,
     ) -> None:
         self.transient = transient
         self.retry_after = retry_after
+        self.retry_limit = retry_limit
         super().__init__(message, lecture_id=lecture_id, file=file)

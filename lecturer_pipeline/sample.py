@@ -1,11 +1,12 @@
-"""The demo's sample lecture: a portrait and a reference voice generated on the spot (no media is committed)."""
+"""The demo's sample lecture: a portrait (a photo shipped inside a PyPI wheel) and a reference voice generated on
+the spot (no media is committed)."""
 
 from __future__ import annotations
 
 import subprocess
 from pathlib import Path
 
-from PIL import Image, ImageDraw
+from PIL import Image
 
 from lecturer_pipeline.media.audio import to_wav_16k_mono
 from lecturer_pipeline.security.consent import ConsentRecord
@@ -46,25 +47,17 @@ def make_sample_voice(dst: Path) -> Path:
     return dst
 
 
+# Head and shoulders of scikit-image's ``data.astronaut()`` (512×512): the face at about (175, 76)–(265, 166); the
+# mission patch lower down, which dlib also takes for a face at upsample 1, is left out.
+_ASTRONAUT_HEAD = (90, 0, 350, 260)
+
+
 def make_sample_portrait(dst: Path, size: int = 640) -> Path:
-    """A friendly drawn face (Pillow), standing in for a lecturer's photo."""
-    image = Image.new("RGB", (size, size), (58, 96, 140))
-    draw = ImageDraw.Draw(image)
-    s = size / 640
-    draw.rectangle([0, int(520 * s), size, size], fill=(40, 40, 60))
-    draw.ellipse([int(170 * s), int(470 * s), int(470 * s), int(700 * s)], fill=(70, 70, 110))
-    draw.ellipse([int(190 * s), int(110 * s), int(450 * s), int(430 * s)], fill=(236, 200, 170))
-    draw.chord([int(180 * s), int(80 * s), int(460 * s), int(300 * s)], 180, 360, fill=(90, 60, 40))
-    for x in (265, 375):
-        draw.ellipse([int((x - 22) * s), int(225 * s), int((x + 22) * s), int(255 * s)], fill="white")
-        draw.ellipse([int((x - 10) * s), int(230 * s), int((x + 10) * s), int(250 * s)], fill=(40, 60, 90))
-    draw.line(
-        [int(320 * s), int(260 * s), int(310 * s), int(320 * s), int(330 * s), int(320 * s)],
-        fill=(190, 140, 120),
-        width=max(1, int(4 * s)),
-    )
-    draw.arc(
-        [int(270 * s), int(320 * s), int(370 * s), int(380 * s)], 20, 160, fill=(150, 60, 60), width=max(1, int(6 * s))
-    )
-    image.save(dst, format="PNG")
+    """A real photo of a person, standing in for a lecturer's: NASA's public-domain portrait of Eileen Collins,
+    shipped inside the scikit-image wheel (``skimage.data.astronaut()``; nothing is downloaded), cropped to head and
+    shoulders so that KDTalker's face detector finds exactly one face (``media/faces.py``)."""
+    from skimage import data  # imported here: only the demo and the tests need the sample photo
+
+    photo = Image.fromarray(data.astronaut()).crop(_ASTRONAUT_HEAD)
+    photo.resize((size, size), Image.Resampling.LANCZOS).save(dst, format="PNG")
     return dst

@@ -48,12 +48,24 @@ class Settings(BaseSettings):
     lecturer_zyphra_mime_type: str = "audio/webm"
     lecturer_speaking_rate: float = 15.0
     lecturer_zyphra_timeout: float = 120.0
+    # Which TTS path: auto = the one configured (ZYPHRA_API_KEY or ZONOS_URL; both is an error), else espeak-ng.
+    lecturer_tts_engine: Literal["auto", "zyphra", "zonos", "espeak"] = "auto"
+    zonos_url: str | None = None  # a self-hosted Zonos Gradio app (engines/zonos.py)
+    lecturer_zonos_model: str = "Zyphra/Zonos-v0.1-transformer"
+    lecturer_zonos_timeout: float = 300.0
     kdtalker_url: str | None = None
+    hf_token: str | None = None  # sent to KDTalker when set (a Hugging Face Space counts that account's GPU quota)
     lecturer_kdtalker_timeout: float = 1800.0
     lecturer_segment_seconds: float = 60.0
+    # Seconds of speech one TTS call is planned to carry; unset: 75 % of the engine's 30 s cap (text/pacing.py).
+    lecturer_chunk_seconds: float | None = None
     ollama_host: str | None = None
     lecturer_ollama_model: str = "llama3:8b"
-    lecturer_ollama_timeout: float = 300.0
+    lecturer_ollama_timeout: float = 300.0  # the longest wait for the next token of a streamed draft (no overall cap)
+    # Retries of each service call inside the step (engines/retry.py): count, first back-off, longest single wait.
+    lecturer_call_retries: int = 3
+    lecturer_call_retry_delay_seconds: float = 2.0
+    lecturer_call_retry_max_wait_seconds: float = 900.0
     # Past one machine (DESIGN.md §9; lecturer_pipeline/deployment.py): the lecture job's executor, and whether this
     # process belongs to a distributed deployment (implied by any executor but in_process).
     lecturer_executor: Literal["in_process", "multiprocess", "celery"] = "in_process"

@@ -23,6 +23,8 @@ from lecturer_pipeline_tests.infra.s3_server import S3Server, start_rgw, stop_rg
 # Retried stages back off from 0.2 s instead of 2 s: the fault tests retry many times. Read when the assets are
 # first imported, so it is set here, before any test imports them.
 os.environ.setdefault("LECTURER_RETRY_DELAY_SECONDS", "0.2")
+# Retried service calls likewise back off from 0.05 s (engines/retry.py; Settings reads it for every run).
+os.environ.setdefault("LECTURER_CALL_RETRY_DELAY_SECONDS", "0.05")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")

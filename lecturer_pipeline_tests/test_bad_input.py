@@ -36,6 +36,7 @@ from lecturer_pipeline_tests.pipeline_helpers import (
     run_cli,
     submit_sample,
 )
+from lecturer_pipeline_tests.portraits import drawn_face, photo, small_face
 from lecturer_pipeline_tests.test_media_image import png_with_header_size
 
 VOICE_LIMIT_BYTES = 25 * 1024 * 1024  # the documented upload limit (validate_reference_voice's max_bytes)
@@ -134,23 +135,32 @@ def _bomb(folder: Path) -> Bad:
 
 def _animated_gif(folder: Path) -> Bad:
     dst = folder / "face.gif"
-    frames = [Image.new("RGB", (200, 200), colour) for colour in ((200, 40, 40), (40, 40, 200), (40, 200, 40))]
+    face = photo()
+    frames = [face, face.rotate(5), face.rotate(-5)]
     frames[0].save(dst, save_all=True, append_images=frames[1:], duration=100, loop=0)
     return Bad(file=dst)
 
 
 def _cmyk(folder: Path) -> Bad:
     dst = folder / "face.jpg"
-    Image.new("CMYK", (300, 300), (0, 200, 200, 0)).save(dst)
+    photo().convert("CMYK").save(dst)
     return Bad(file=dst)
 
 
 def _rgba(folder: Path) -> Bad:
     dst = folder / "face.png"
-    im = Image.new("RGBA", (300, 300), (0, 0, 0, 0))
-    im.paste((30, 60, 200, 255), (75, 75, 225, 225))
+    im = Image.new("RGBA", (400, 400), (0, 0, 0, 0))
+    im.paste(photo().convert("RGBA"), (50, 50))
     im.save(dst)
     return Bad(file=dst)
+
+
+def _faceless(folder: Path) -> Bad:
+    return Bad(file=drawn_face(folder / "face.png"))
+
+
+def _small_face(folder: Path) -> Bad:
+    return Bad(file=small_face(folder / "face.png"))
 
 
 def _upload(data: bytes) -> Maker:
@@ -193,6 +203,10 @@ CASES = [
     pytest.param("portrait", _animated_gif, (CONVERTED, "first frame of animated GIF"), id="portrait-animated-gif"),
     pytest.param("portrait", _cmyk, (CONVERTED, "CMYK to RGB"), id="portrait-cmyk"),
     pytest.param("portrait", _rgba, (CONVERTED, "alpha flattened on white"), id="portrait-rgba"),
+    pytest.param("portrait", _faceless, ("no face found", "dlib frontal face detector", "head and shoulders"),
+                 id="portrait-no-face"),
+    pytest.param("portrait", _small_face, ("smaller than the 80 px", "crop the photo closer"),
+                 id="portrait-face-too-small"),
     # script: a plain-text lecture upload (uploads/lectures/<course>/<lecture>.txt)
     pytest.param("script", _upload(b""), ("the script is empty",), id="script-empty"),
     pytest.param("script", _upload(b"  \n\t \r\n   "), ("the script is empty",), id="script-whitespace"),

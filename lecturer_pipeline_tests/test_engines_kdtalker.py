@@ -14,10 +14,12 @@ from pathlib import Path
 import pytest
 
 from lecturer_pipeline.engines.kdtalker import KDTalkerVideoEngine
+from lecturer_pipeline.engines.retry import CallRetry, Retrying
 from lecturer_pipeline.errors import ServiceError
 from lecturer_pipeline.media.audio import wav_duration
 from lecturer_pipeline.media.probe import probe
 from lecturer_pipeline.sample import make_sample_portrait
+from lecturer_pipeline_tests.portraits import drawn_face
 from lecturer_pipeline_tests.standins.kdtalker import KDTalkerStandIn, free_port
 
 # Gradio 6.31's queue summarises its events with pandas in the server thread and trips pandas 3's deprecations.
@@ -26,7 +28,7 @@ pytestmark = pytest.mark.filterwarnings("ignore::pandas.errors.Pandas4Warning")
 
 @pytest.fixture(scope="module")
 def media(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """A drawn portrait and 1.64 s of 16 kHz mono tone whose loudness wobbles like speech."""
+    """The sample photo and 1.64 s of 16 kHz mono tone whose loudness wobbles like speech."""
     folder = tmp_path_factory.mktemp("kdtalker-media")
     wav = folder / "speech.wav"
     subprocess.run(
@@ -113,17 +115,69 @@ def test_audio_that_is_not_a_wav_is_refused_permanently(standin, engine, media, 
     assert not caught.value.transient and "WAV" in str(caught.value)
 
 
-def test_a_crash_is_transient(standin, engine, media, tmp_path) -> None:
-    """A plain exception in the app is transient. Gradio hides its message (show_error=False is the default), and
-    in a GPU model server such failures are mostly resources — CUDA out of memory, a worker lost, a model still
-    loading — which a retry can fix; the app's deliberate refusals of an input come as gr.Error with a message and
-    are permanent. A real bug costs only the pipeline's three bounded retries."""
+def test_a_crash_is_retried_once_and_then_says_kdtalker_gave_no_reason(standin, engine, media, tmp_path) -> None:
+    """A plain exception in the app reaches the client without its message (show_error=False, Gradio's default). The
+    portrait passed the face preflight, so it is a fault of the server (GPU memory, a lost worker): worth one retry,
+    no more, and the message says where the real reason is."""
     calls = standin.calls
     standin.fail_next(("crash",))
     error = _render_error(engine, media, tmp_path / "segment.mp4")
-    assert error.transient and "does not disclose" in str(error)
+    assert error.transient and error.retry_limit == 1
+    assert "KDTalker gave no reason" in str(error) and "Logs tab" in str(error)
     assert standin.calls - calls == 1
     engine.render(media["portrait"], media["wav"], tmp_path / "segment.mp4")  # and the retry does succeed
+
+    waits: list[float] = []
+    retrying = Retrying(engine, CallRetry(base_delay=0.01, sleep=waits.append), log=lambda line: None)
+    standin.fail_next(("crash",), ("crash",), ("crash",))
+    calls = standin.calls
+    with pytest.raises(ServiceError) as caught:
+        retrying.render(media["portrait"], media["wav"], tmp_path / "again.mp4")
+    assert standin.calls - calls == 2, "one retry at most"
+    assert not caught.value.transient and "gave up after 2 tries" in str(caught.value)
+    standin.reset()
+
+
+def test_a_faceless_portrait_fails_as_the_real_app_fails_without_a_word(standin, engine, media, tmp_path) -> None:
+    """KDTalker's cropper ``raise``s a str when dlib finds no face: a TypeError, which Gradio hides. The stand-in does
+    the same, so the client sees what it would see in deployment (hence the preflight in the portrait stage)."""
+    faceless = drawn_face(tmp_path / "cartoon.png")
+    renders = standin.renders
+    with pytest.raises(ServiceError) as caught:
+        engine.render(faceless, media["wav"], tmp_path / "segment.mp4")
+    assert "KDTalker gave no reason" in str(caught.value) and "face" not in str(caught.value).split(":")[0]
+    assert standin.renders == renders and not (tmp_path / "segment.mp4").exists()
+
+
+def test_a_spent_zerogpu_quota_waits_what_it_says(standin, engine, media, tmp_path) -> None:
+    standin.fail_next(("quota",))
+    error = _render_error(engine, media, tmp_path / "segment.mp4")
+    assert error.transient and error.retry_after == 9 * 60 + 48
+    assert "exceeded your GPU quota" in str(error) and "HF_TOKEN" in str(error)
+
+    waits: list[float] = []
+    lines: list[str] = []
+    retrying = Retrying(engine, CallRetry(max_wait=120.0, sleep=waits.append), log=lines.append)
+    standin.fail_next(("quota", "You have exceeded your GPU quota (46s left vs. 60s requested). retry in 0:00:07."))
+    retrying.render(media["portrait"], media["wav"], tmp_path / "segment.mp4")
+    assert waits == [7.0] and "retry 1 of 3 in 7.0 s" in lines[0]
+    standin.fail_next(("quota",))
+    retrying.render(media["portrait"], media["wav"], tmp_path / "segment.mp4")
+    assert waits[-1] == 120.0, "a stated wait is capped"
+
+
+def test_the_hugging_face_token_is_sent_when_set(standin, media, tmp_path) -> None:
+    with_token = KDTalkerVideoEngine(standin.url, timeout=60, hf_token="hf_test_token")
+    without = KDTalkerVideoEngine(standin.url, timeout=60)
+    try:
+        with_token.render(media["portrait"], media["wav"], tmp_path / "a.mp4")
+        assert standin.tokens[-1] == "Bearer hf_test_token"
+        without.render(media["portrait"], media["wav"], tmp_path / "b.mp4")
+        assert standin.tokens[-1] is None
+        assert "hf_test_token" not in repr(with_token.params()) + repr(with_token.__dict__.get("_where"))
+    finally:
+        with_token.close()
+        without.close()
 
 
 def test_a_full_queue_is_transient_and_runs_nothing(standin, engine, media, tmp_path) -> None:

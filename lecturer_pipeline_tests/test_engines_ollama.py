@@ -133,7 +133,7 @@ def test_request_forbids_markup_and_asks_for_enough_tokens(writer, standin) -> N
     for rule in ("SPOKEN WORDS ONLY", "French", "headings", "markdown", "bullet", "stage directions", "[pause]"):
         assert rule in system
     assert "Speaker:" in system and "Here is your lecture" in system
-    assert body["stream"] is False and body["model"] == "llama3:8b"
+    assert body["stream"] is True and body["model"] == "llama3:8b"
     options = body["options"]
     assert options["num_predict"] >= 3 * WORDS_PER_MINUTE * 1.3  # room for every word asked
     assert options["num_ctx"] >= options["num_predict"] and 0 < options["temperature"] <= 1
@@ -259,8 +259,45 @@ def test_a_timeout_is_transient_and_quick(standin) -> None:
     with pytest.raises(ServiceError) as caught:
         OllamaScriptWriter(standin.host, timeout=0.3).draft("tides")
     assert time.monotonic() - started < 0.9
-    assert caught.value.transient is True and "OLLAMA_HOST" in str(caught.value) and "0.3 s" in str(caught.value)
+    assert (
+        caught.value.transient is True
+        and "OLLAMA_HOST" in str(caught.value)
+        and "no token for 0.3 s" in str(caught.value)
+    )
     assert standin.wait_idle(timeout=5)
+
+
+def test_a_stalled_stream_is_transient_but_a_slow_one_finishes(standin, monkeypatch) -> None:
+    """The timeout is a stall timeout: no token for that long fails; tokens trickling in for longer do not."""
+    standin.fail_next(("stall", 2, 1.0))
+    started = time.monotonic()
+    with pytest.raises(ServiceError) as caught:
+        OllamaScriptWriter(standin.host, timeout=0.4).draft("tides", target_minutes=0.5)
+    assert time.monotonic() - started < 0.95
+    assert caught.value.transient is True and "sent no token for 0.4 s" in str(caught.value)
+    assert standin.wait_idle(timeout=5)
+
+    monkeypatch.setattr("lecturer_pipeline.engines.ollama._PROGRESS_SECONDS", 0.0)
+    lines: list[str] = []
+    standin.fail_next(("slow", 0.05))
+    started = time.monotonic()
+    draft = OllamaScriptWriter(standin.host, timeout=0.4, log=lines.append).draft("tides", target_minutes=0.5)
+    assert time.monotonic() - started > 0.4, "the whole draft took longer than the stall timeout, and that is fine"
+    assert "tides" in draft.text and lines and "drafting:" in lines[0] and "words after" in lines[-1]
+
+
+def test_out_of_memory_fails_at_once_with_ollamas_message(standin) -> None:
+    from lecturer_pipeline.engines.retry import CallRetry, Retrying
+    from lecturer_pipeline_tests.standins.ollama import OUT_OF_MEMORY
+
+    calls = standin.calls
+    standin.fail_next(("status", 500, OUT_OF_MEMORY))
+    writer = Retrying(OllamaScriptWriter(standin.host), CallRetry(base_delay=0.01), log=lambda line: None)
+    with pytest.raises(ServiceError) as caught:
+        writer.draft("tides")
+    assert standin.calls - calls == 1, "not retried"
+    assert caught.value.transient is False and OUT_OF_MEMORY in str(caught.value)
+    assert "LECTURER_OLLAMA_MODEL" in str(caught.value)
 
 
 def test_an_empty_answer_after_cleanup_is_transient(writer, standin) -> None:

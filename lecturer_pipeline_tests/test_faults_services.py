@@ -145,6 +145,9 @@ def test_backfill_of_six_lectures_completes_while_services_fail_a_third_of_calls
         "LECTURER_OLLAMA_TIMEOUT": str(CLIENT_TIMEOUT),
         "LECTURER_KDTALKER_TIMEOUT": str(KDTALKER_TIMEOUT),
         "LECTURER_RETRY_DELAY_SECONDS": "0.2",
+        # Retried calls back off from 2 s (1-3 s with jitter): a render the client gave up on (STALL) still holds
+        # KDTalker's one GPU for about a second after the timeout, and a retry sent at once would queue behind it.
+        "LECTURER_CALL_RETRY_DELAY_SECONDS": "2",
     }
     standins = (zyphra, ollama, kdtalker)
     for standin in standins:  # counters from zero: the accounting below is absolute

@@ -143,13 +143,13 @@ def test_commercial_deployment_refuses_kdtalker(tmp_path, sample_media, instance
     store = defs.resources["objects"].get_store()
     submit_speaker_files(store, "ada", voice=sample_media["voice"], portrait=sample_media["portrait"], consent=CONSENT)
     lecture_id, _ = submit_lecture(store, "biz", "pitch", LectureManifest(speaker="ada", script="Buy our course."))
-    before = kdtalker.calls
+    before = (zyphra.calls, kdtalker.calls)
     outcome = run(defs, instance, lecture_id)
     assert not outcome.success
     assert "CC BY-NC 4.0" in outcome.error and "LECTURER_COMMERCIAL" in outcome.error and lecture_id in outcome.error
-    assert kdtalker.calls == before, "KDTalker must not even be called"
+    assert (zyphra.calls, kdtalker.calls) == before, "refused before any TTS call is paid for, KDTalker never called"
     row = defs.resources["catalog"].get_catalog().get_lecture(lecture_id)
-    assert row["status"] == "FAILED" and row["stage"] == "video"
+    assert row["status"] == "FAILED" and row["stage"] == "speech"
 
 
 def test_a_prompt_without_ollama_says_how_to_configure_it(tmp_path, sample_media, instance) -> None:

@@ -13,6 +13,8 @@ from pydantic import PrivateAttr
 
 from lecturer_pipeline.engines.base import ScriptWriter, SpeechEngine, VideoEngine
 from lecturer_pipeline.engines.local import EspeakSpeechEngine, PreviewVideoEngine
+from lecturer_pipeline.engines.retry import CallRetry, Log, Retrying
+from lecturer_pipeline.errors import ConfigurationError
 from lecturer_pipeline.security.envelope import Envelope, load_envelope
 from lecturer_pipeline.security.vault import VoiceVault
 from lecturer_pipeline.settings import Settings
@@ -95,7 +97,7 @@ class VaultResource(dg.ConfigurableResource):
 
 class EnginesResource(dg.ConfigurableResource):
     """Which engines write scripts and make speech and video: a remote service when its variable is set (Ollama,
-    Zyphra, KDTalker), else the embedded default's local engine."""
+    Zyphra or Zonos, KDTalker), else the embedded default's local engine."""
 
     zyphra_api_key: str | None = None
     zyphra_base_url: str = "http://api.zyphra.com"
@@ -103,21 +105,39 @@ class EnginesResource(dg.ConfigurableResource):
     zyphra_mime_type: str = "audio/webm"
     speaking_rate: float = 15.0
     zyphra_timeout: float = 120.0
+    tts_engine: str = "auto"
+    zonos_url: str | None = None
+    zonos_model: str = "Zyphra/Zonos-v0.1-transformer"
+    zonos_timeout: float = 300.0
     kdtalker_url: str | None = None
     kdtalker_timeout: float = 1800.0
+    hf_token: str | None = None
+    call_retries: int = 3
+    call_retry_delay: float = 2.0
+    call_retry_max_wait: float = 900.0
     ollama_host: str | None = None
     ollama_model: str = "llama3:8b"
     ollama_timeout: float = 300.0
     espeak_words_per_minute: int = 160
     fps: int = 25
     segment_seconds: float = 60.0
+    chunk_seconds: float | None = None
     commercial: bool = False
 
-    def speech_engine(self) -> SpeechEngine:
-        if self.zyphra_api_key:
+    def _retrying(self, engine, log: Log | None, first_attempt: bool):
+        """A remote engine whose every call is retried per call (engines/retry.py); one per step attempt."""
+        policy = CallRetry(
+            retries=self.call_retries, base_delay=self.call_retry_delay, max_wait=self.call_retry_max_wait
+        )
+        return Retrying(engine, policy, log, first_attempt=first_attempt)
+
+    def speech_engine(self, log: Log | None = None, first_attempt: bool = True) -> SpeechEngine:
+        """The TTS path ``LECTURER_TTS_ENGINE`` names (see ``tts_choice``), its calls retried per call."""
+        choice = tts_choice(self.tts_engine, zyphra=bool(self.zyphra_api_key), zonos=bool(self.zonos_url))
+        if choice == "zyphra":
             from lecturer_pipeline.engines.zyphra import ZyphraSpeechEngine
 
-            return ZyphraSpeechEngine(
+            engine = ZyphraSpeechEngine(
                 resolved(self.zyphra_api_key),
                 self.zyphra_base_url,
                 model=self.zyphra_model,
@@ -125,22 +145,59 @@ class EnginesResource(dg.ConfigurableResource):
                 speaking_rate=self.speaking_rate,
                 timeout=self.zyphra_timeout,
             )
+            return self._retrying(engine, log, first_attempt)
+        if choice == "zonos":
+            from lecturer_pipeline.engines.zonos import ZonosSpeechEngine  # imports gradio_client: only if used
+
+            engine = ZonosSpeechEngine(
+                self.zonos_url, model=self.zonos_model, speaking_rate=self.speaking_rate, timeout=self.zonos_timeout
+            )
+            return self._retrying(engine, log, first_attempt)
         return EspeakSpeechEngine(words_per_minute=self.espeak_words_per_minute)
 
-    def video_engine(self) -> VideoEngine:
+    def video_engine(self, log: Log | None = None, first_attempt: bool = True) -> VideoEngine:
         if self.kdtalker_url:
             from lecturer_pipeline.engines.kdtalker import KDTalkerVideoEngine  # imports gradio_client: only if used
 
-            return KDTalkerVideoEngine(self.kdtalker_url, timeout=self.kdtalker_timeout)
+            engine = KDTalkerVideoEngine(
+                self.kdtalker_url, timeout=self.kdtalker_timeout, hf_token=resolved(self.hf_token)
+            )
+            return self._retrying(engine, log, first_attempt)
         return PreviewVideoEngine(fps=self.fps)
 
-    def script_writer(self) -> ScriptWriter | None:
+    def script_writer(self, log: Log | None = None, first_attempt: bool = True) -> ScriptWriter | None:
         """None when no Ollama is configured: then a lecture must bring its own script."""
         if not self.ollama_host:
             return None
         from lecturer_pipeline.engines.ollama import OllamaScriptWriter
 
-        return OllamaScriptWriter(self.ollama_host, self.ollama_model, timeout=self.ollama_timeout)
+        return self._retrying(
+            OllamaScriptWriter(self.ollama_host, self.ollama_model, timeout=self.ollama_timeout, log=log),
+            log,
+            first_attempt,
+        )
+
+
+def tts_choice(setting: str, *, zyphra: bool, zonos: bool) -> str:
+    """The one documented rule for the TTS path: ``zyphra``/``zonos``/``espeak`` as named (the remote ones must be
+    configured); ``auto`` takes whichever remote one is configured, espeak-ng when none is, and refuses to guess
+    when both are."""
+    needs = {"zyphra": ("ZYPHRA_API_KEY", zyphra), "zonos": ("ZONOS_URL", zonos)}
+    if setting in needs:
+        variable, configured = needs[setting]
+        if not configured:
+            raise ConfigurationError(f"LECTURER_TTS_ENGINE={setting} but {variable} is not set; set it")
+        return setting
+    if setting == "espeak":
+        return "espeak"
+    if setting != "auto":
+        raise ConfigurationError(f"LECTURER_TTS_ENGINE must be auto, zyphra, zonos or espeak, not {setting!r}")
+    if zyphra and zonos:
+        raise ConfigurationError(
+            "both ZYPHRA_API_KEY (Zyphra's cloud API) and ZONOS_URL (a self-hosted Zonos) are set: set "
+            "LECTURER_TTS_ENGINE=zyphra or LECTURER_TTS_ENGINE=zonos to say which one speaks, or unset one"
+        )
+    return "zyphra" if zyphra else "zonos" if zonos else "espeak"
 
 
 class PipelineResource(dg.ConfigurableResource):
@@ -186,12 +243,21 @@ def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
             zyphra_mime_type=settings.lecturer_zyphra_mime_type,
             speaking_rate=settings.lecturer_speaking_rate,
             zyphra_timeout=settings.lecturer_zyphra_timeout,
+            tts_engine=settings.lecturer_tts_engine,
+            zonos_url=settings.zonos_url,
+            zonos_model=settings.lecturer_zonos_model,
+            zonos_timeout=settings.lecturer_zonos_timeout,
             kdtalker_url=settings.kdtalker_url,
             kdtalker_timeout=settings.lecturer_kdtalker_timeout,
+            hf_token=_secret("HF_TOKEN", settings.hf_token),
+            call_retries=settings.lecturer_call_retries,
+            call_retry_delay=settings.lecturer_call_retry_delay_seconds,
+            call_retry_max_wait=settings.lecturer_call_retry_max_wait_seconds,
             ollama_host=settings.ollama_host,
             ollama_model=settings.lecturer_ollama_model,
             ollama_timeout=settings.lecturer_ollama_timeout,
             segment_seconds=settings.lecturer_segment_seconds,
+            chunk_seconds=settings.lecturer_chunk_seconds,
             commercial=settings.lecturer_commercial,
         ),
         "pipeline": PipelineResource(

@@ -5,8 +5,17 @@ at 512×512 and 25 fps. Its cost grows linearly with the audio's length and it h
 why the pipeline sends it segments of speech, never a whole lecture. The model is licensed CC BY-NC 4.0, so a
 commercial deployment must not use it (the video stage refuses it there).
 
-The client does not retry: it says whether a failure is worth retrying (``ServiceError.transient``) and leaves the
-retrying to Dagster, which knows how much work is already persisted.
+One ``render`` is one call: it says whether a failure is worth retrying (``ServiceError.transient``, with the wait
+the server stated and a cap on retries) and ``engines/retry.py`` retries it per call. What the real app answers:
+
+- A portrait without a face makes KDTalker's cropper ``raise`` a str (a TypeError), which Gradio reports without a
+  message, like any other crash. The portrait stage checks faces with the same detector first, so an undisclosed
+  error here is a crash of the server (out of GPU memory, a worker lost): retried once, then it fails saying that
+  KDTalker gave no reason and where its log is.
+- Public deployments are Hugging Face ZeroGPU Spaces; a spent quota answers "You have exceeded your GPU quota (60s
+  requested vs. 56s left) … retry in 0:09:48": transient, after the wait it states. ``HF_TOKEN`` is sent when set
+  (gradio_client's ``x-hf-authorization`` header), so the Space counts the quota of that account, not of an
+  anonymous IP.
 """
 
 from __future__ import annotations
@@ -14,6 +23,7 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import os
+import re
 import shutil
 import threading
 import urllib.parse
@@ -23,6 +33,7 @@ from typing import Any
 from lecturer_pipeline.errors import InputError, ServiceError
 from lecturer_pipeline.media._atomic import atomic_path
 from lecturer_pipeline.media.probe import probe
+from lecturer_pipeline.security.transport import warn_if_plain_http
 
 # Set before gradio_client is imported, which reads them once; there may be no internet where KDTalker runs.
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -40,6 +51,13 @@ ENV_VAR = "KDTALKER_URL"
 # gradio_client's words when the app raised an exception but hides its message (Gradio's default, show_error=False):
 # not a refusal of the input but a fault of the server (out of GPU memory, a worker lost, a model still loading).
 _HIDDEN_CRASH = "has not enabled verbose error reporting"
+# The ``spaces`` package's refusal when the caller's ZeroGPU quota is spent, and the wait it states.
+_QUOTA = "exceeded your gpu quota"
+_QUOTA_WAIT = re.compile(r"retry in (?:(\d+):)?(\d{1,2}):(\d{2})", re.IGNORECASE)
+_LOGS = (
+    "look for the traceback in the KDTalker server's log (a Hugging Face Space: its Logs tab; a self-hosted app: "
+    "the console it runs in)"
+)
 # Messages of apps that do show their errors, which mean the GPU was busy, not that the input was bad.
 _TRANSIENT_APP_MESSAGES = ("out of memory", "cuda error", "queue is full")
 # gradio_client's ValueErrors that mean the server went away mid-call.
@@ -61,7 +79,7 @@ class KDTalkerVideoEngine:
     licence = "CC BY-NC 4.0"
     lip_sync = True
 
-    def __init__(self, url: str, *, timeout: float = 1800.0) -> None:
+    def __init__(self, url: str, *, timeout: float = 1800.0, hf_token: str | None = None) -> None:
         if not url.startswith(("http://", "https://")):
             # gradio_client would read anything else as a Hugging Face Space name and go looking for it online.
             raise ServiceError(
@@ -69,6 +87,9 @@ class KDTalkerVideoEngine:
             )
         self.url = url
         self.timeout = timeout
+        self._hf_token = hf_token  # private: kept out of repr, params and messages
+        if hf_token:
+            warn_if_plain_http(url, secret="the Hugging Face token (HF_TOKEN)", variable=ENV_VAR)
         self._where = f"KDTalker at {_public_url(url)} ({ENV_VAR})"
         self._client: Client | None = None
         self._lock = threading.Lock()
@@ -97,7 +118,7 @@ class KDTalkerVideoEngine:
         """The shared client, connecting on first use (this fetches the app's config, so it can fail too)."""
         with self._lock:
             if self._client is None:
-                self._client = Client(self.url, verbose=False, analytics_enabled=False)
+                self._client = Client(self.url, token=self._hf_token, verbose=False, analytics_enabled=False)
             return self._client
 
     def close(self) -> None:
@@ -146,11 +167,24 @@ class KDTalkerVideoEngine:
         return None
 
     def _app_error(self, exc: AppError) -> ServiceError:
-        """The app raised: a hidden crash or a busy GPU may pass with a retry; a stated refusal (gr.Error, e.g. "no
-        face detected in the portrait") will not, and its message is what the user needs."""
+        """The app raised: a hidden crash, a spent quota or a busy GPU may pass with a retry; a stated refusal
+        (gr.Error with a message) will not, and its message is what the user needs."""
         message = str(exc.message)
         if _HIDDEN_CRASH in message:
-            return self._transient("failed with an error it does not disclose (see the KDTalker server's log)")
+            return ServiceError(
+                f"{self._where} failed with an error it does not disclose: KDTalker gave no reason (its Gradio app "
+                f"hides exceptions). The portrait passed the face check KDTalker's cropper makes, so this is the "
+                f"server's own fault (GPU memory, a lost worker); {_LOGS}",
+                transient=True,
+                retry_limit=1,
+            )
+        if _QUOTA in message.lower():
+            return ServiceError(
+                f"{self._where} refused for a spent ZeroGPU quota: {message} (set HF_TOKEN to use an account's "
+                "quota, or run KDTalker on a GPU of your own)",
+                transient=True,
+                retry_after=_stated_wait(message),
+            )
         if any(marker in message.lower() for marker in _TRANSIENT_APP_MESSAGES):
             return self._transient(f"failed for lack of resources: {message}")
         return self._permanent(f"refused to render: {message}")
@@ -193,3 +227,12 @@ class KDTalkerVideoEngine:
             raise self._permanent(f"returned a file that is not a video: {exc.message}") from exc
         if info.video is None:
             raise self._permanent("returned a file without a video stream")
+
+
+def _stated_wait(message: str) -> float | None:
+    """Seconds from a ZeroGPU "retry in H:MM:SS" (or "M:SS"), or None when the message states no wait."""
+    found = _QUOTA_WAIT.search(message)
+    if not found:
+        return None
+    hours, minutes, seconds = (int(part or 0) for part in found.groups())
+    return float(hours * 3600 + minutes * 60 + seconds)

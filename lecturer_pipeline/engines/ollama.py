@@ -1,8 +1,12 @@
 """Drafting a lecture's spoken words with Llama-3-8B served by Ollama.
 
-The client makes exactly one ``/api/chat`` call per draft and never retries: retries belong to the asset's Dagster
-RetryPolicy, and the pipeline stores the finished draft so a re-run never re-bills the model. Every failure becomes a
-``ServiceError`` whose ``transient`` flag tells that policy whether trying again can help.
+The client makes exactly one ``/api/chat`` call per draft; ``engines/retry.py`` retries it when its
+``ServiceError`` is transient, and the pipeline stores the finished draft so a re-run never re-bills the model.
+
+The answer streams (``stream=True``): a 20-minute lecture on a modest GPU takes longer than any sensible overall
+timeout, so the only limit is a stall timeout — ``timeout`` seconds without a new token (httpx's read timeout,
+which also covers loading the model before the first one) — and progress goes to the log as tokens arrive. A 500
+saying the model "requires more system memory" fails at once with Ollama's message: no retry frees memory.
 
 Models add headings, bullet lists, stage directions and chatty preambles however firmly the prompt forbids them, and
 a TTS engine would read all of it aloud; ``spoken_text`` removes them before the draft is kept.
@@ -12,6 +16,8 @@ from __future__ import annotations
 
 import math
 import re
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -43,6 +49,8 @@ _MIN_PREDICT = 256
 _MAX_CONTEXT = 8192  # Llama-3-8B's context window: nothing longer can be asked for
 _PROMPT_TOKENS = 1024  # room kept in the context for the system and user prompts
 _DETAIL_CHARS = 300
+_PROGRESS_SECONDS = 15.0  # a progress line at most this often while a draft streams
+_OUT_OF_MEMORY = "requires more system memory"
 
 
 @dataclass(frozen=True)
@@ -66,7 +74,13 @@ class OllamaScriptWriter:
     licence = "Meta Llama 3 Community License"
 
     def __init__(
-        self, host: str, model: str = "llama3:8b", *, timeout: float = 300.0, temperature: float = DEFAULT_TEMPERATURE
+        self,
+        host: str,
+        model: str = "llama3:8b",
+        *,
+        timeout: float = 300.0,
+        temperature: float = DEFAULT_TEMPERATURE,
+        log: Callable[[str], None] | None = None,
     ) -> None:
         if not host or not host.strip():
             raise ValueError("an Ollama host is required (OLLAMA_HOST)")
@@ -74,9 +88,11 @@ class OllamaScriptWriter:
             raise ValueError("an Ollama model name is required (LECTURER_OLLAMA_MODEL)")
         self.host = host.strip()
         self.model = model.strip()
-        self.timeout = timeout
+        self.timeout = timeout  # the stall timeout: the longest wait for the next token
         self.temperature = temperature
-        self._client = ollama.Client(host=self.host, timeout=timeout)
+        self._log = log
+        stall = httpx.Timeout(connect=min(30.0, timeout), read=timeout, write=60.0, pool=min(30.0, timeout))
+        self._client = ollama.Client(host=self.host, timeout=stall)
 
     def params(self) -> dict[str, Any]:
         """Everything besides the prompt and its options that changes the draft."""
@@ -100,20 +116,23 @@ class OllamaScriptWriter:
         words = target_words(minutes)
         system = system_prompt(language, words, minutes)
         user = user_prompt(prompt.strip(), words, minutes, audience=audience, style=style)
-        response = self._chat(system, user, generation_options(words, language, self.temperature))
-        return self._to_draft(response, system, user)
+        answer, final = self._chat(system, user, generation_options(words, language, self.temperature))
+        return self._to_draft(answer, final, system, user)
 
-    def _chat(self, system: str, user: str, options: dict[str, Any]) -> ollama.ChatResponse:
-        """One non-streaming chat call; every failure is turned into a ServiceError saying what to do."""
+    def _chat(self, system: str, user: str, options: dict[str, Any]) -> tuple[str, ollama.ChatResponse]:
+        """One streamed chat call: the answer and its final chunk (with the accounting); every failure is turned
+        into a ServiceError saying what to do."""
         messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
         try:
-            return self._client.chat(model=self.model, messages=messages, options=options, stream=False)
+            stream = self._client.chat(model=self.model, messages=messages, options=options, stream=True)
+            return self._collect(stream)
         except ollama.ResponseError as exc:
             raise response_error(exc, model=self.model, host=_display_host(self.host)) from exc
         except httpx.TimeoutException as exc:
             raise ServiceError(
-                f"cannot reach Ollama at {_display_host(self.host)} (OLLAMA_HOST): no answer within {self.timeout:g} s "
-                "(a slow or busy server; a long lecture may need a larger LECTURER_OLLAMA_TIMEOUT)",
+                f"Ollama at {_display_host(self.host)} (OLLAMA_HOST) sent no token for {self.timeout:g} s (a stalled "
+                "or busy server, or a model still loading: LECTURER_OLLAMA_TIMEOUT is the longest wait for the next "
+                "token)",
                 transient=True,
             ) from exc
         except (ConnectionError, httpx.TransportError) as exc:
@@ -128,9 +147,28 @@ class OllamaScriptWriter:
                 transient=True,
             ) from exc
 
-    def _to_draft(self, response: ollama.ChatResponse, system: str, user: str) -> Draft:
+    def _collect(self, stream: Any) -> tuple[str, ollama.ChatResponse]:
+        """Join the streamed pieces, logging progress; the last chunk (``done``) carries the accounting."""
+        pieces: list[str] = []
+        started = last_note = time.monotonic()
+        final = None
+        for chunk in stream:
+            pieces.append(chunk.message.content or "")
+            final = chunk
+            now = time.monotonic()
+            if self._log is not None and now - last_note >= _PROGRESS_SECONDS and not chunk.done:
+                words = len("".join(pieces).split())
+                self._log(f"Ollama ({self.model}) drafting: {words} words after {now - started:.0f} s")
+                last_note = now
+        if final is None or not final.done:
+            raise ServiceError(
+                f"Ollama at {_display_host(self.host)} (OLLAMA_HOST) ended its answer before it was done; retry later",
+                transient=True,
+            )
+        return "".join(pieces), final
+
+    def _to_draft(self, answer: str, response: ollama.ChatResponse, system: str, user: str) -> Draft:
         """Clean the answer and keep the model's accounting; an answer with no spoken words left is a failure."""
-        answer = response.message.content or ""
         if response.done_reason == "length":
             answer = trim_unfinished(answer)
         text = spoken_text(answer)
@@ -211,6 +249,12 @@ def response_error(exc: ollama.ResponseError, *, model: str, host: str) -> Servi
         return ServiceError(
             f'the model "{model}" is not available on Ollama at {host}: run "ollama pull {model}" on the Ollama host '
             f"or set LECTURER_OLLAMA_MODEL to a pulled model (Ollama said: {detail})",
+            transient=False,
+        )
+    if _OUT_OF_MEMORY in str(exc.error):
+        return ServiceError(
+            f"Ollama at {host} cannot load {model}: {detail} — free memory on the Ollama host or set "
+            "LECTURER_OLLAMA_MODEL to a smaller model (a retry cannot help)",
             transient=False,
         )
     if 400 <= status < 500 and status not in (408, 429):

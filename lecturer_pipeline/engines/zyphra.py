@@ -1,8 +1,8 @@
 """Zyphra's hosted text-to-speech (Zonos models): clones the lecturer's voice from the reference clip.
 
-The client makes exactly one HTTP call per ``synthesize`` and never retries: retries belong to the asset's Dagster
-RetryPolicy, and because the pipeline persists every finished chunk a retry re-sends only what is missing. Every
-failure becomes a ``ServiceError`` whose ``transient`` flag tells that policy whether trying again can help.
+The client makes exactly one HTTP call per ``synthesize``; every failure becomes a ``ServiceError`` whose
+``transient`` flag (and ``retry_after``, from the Retry-After header) tells ``engines/retry.py`` whether and when
+to try that call again. The pipeline persists every finished chunk, so nothing that succeeded is asked for twice.
 
 The success body is raw audio, but proxies in front of the API (Cloudflare) answer with HTML pages, sometimes with
 status 200. The first bytes are therefore checked against the magic numbers of the requested format before
@@ -25,6 +25,8 @@ import httpx
 from lecturer_pipeline.engines.base import SpeakerProfile
 from lecturer_pipeline.errors import InputError, ServiceError
 from lecturer_pipeline.media.audio import to_wav_16k_mono, wav_duration
+from lecturer_pipeline.security.transport import warn_if_plain_http
+from lecturer_pipeline.text.pacing import MAX_SECONDS
 
 ENDPOINT = "/v1/audio/text-to-speech"
 LANGUAGES = ("en-us", "fr-fr", "de", "ja", "ko", "cmn")
@@ -75,6 +77,7 @@ class ZyphraSpeechEngine:
     name = "zyphra"
     licence = "Zyphra API terms (Zonos models Apache-2.0)"
     clones_voice = True
+    max_seconds = MAX_SECONDS  # the model stops there, silently (text/pacing.py)
 
     def __init__(
         self,
@@ -99,6 +102,9 @@ class ZyphraSpeechEngine:
         self.speaking_rate = speaking_rate
         self.timeout = timeout
         self._transport = transport
+        warn_if_plain_http(
+            self.base_url, secret="the Zyphra API key and the speaker's voice", variable="ZYPHRA_BASE_URL"
+        )
 
     def __repr__(self) -> str:
         return f"ZyphraSpeechEngine(base_url={self.base_url!r}, model={self.model!r}, mime_type={self.mime_type!r})"

@@ -1,10 +1,15 @@
-"""The speaker's portrait: validated, converted to a 512×512 RGB PNG, stored once per distinct upload."""
+"""The speaker's portrait: validated, converted to a 512×512 RGB PNG, checked for a face KDTalker can animate (the
+same detector, on the very PNG it will be sent: ``media/faces.py``), stored once per distinct upload.
+
+The face preflight runs in this stage because it comes first: a portrait no renderer can animate fails the lecture
+before a single character is sent to a paid TTS service."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from lecturer_pipeline.errors import InputError, LecturerError
+from lecturer_pipeline.media.faces import PREFLIGHT_VERSION, check_face
 from lecturer_pipeline.media.image import PORTRAIT_SIZE, normalise_portrait
 from lecturer_pipeline.model import Artefact
 from lecturer_pipeline.stages.common import file_artefact, find_first, input_hash, reusable
@@ -23,7 +28,7 @@ def prepare_portrait(store: ObjectStore, catalog: Catalog, speaker: str, workdir
         )
     suffix = upload.key.rsplit(".", 1)[-1]
     raw = store.get_file(upload.key, workdir / f"{speaker}-portrait-upload.{suffix}")
-    wanted = input_hash(upload=sha256_file(raw), size=PORTRAIT_SIZE)
+    wanted = input_hash(upload=sha256_file(raw), size=PORTRAIT_SIZE, faces=PREFLIGHT_VERSION)
     existing = reusable(store, catalog, lecture_id, "portrait", wanted)
     if existing:
         raw.unlink()
@@ -31,7 +36,9 @@ def prepare_portrait(store: ObjectStore, catalog: Catalog, speaker: str, workdir
     out = workdir / f"{speaker}-portrait.png"
     try:
         info = normalise_portrait(raw, out)
+        face = check_face(out, where=upload.key)
     except LecturerError as error:
+        out.unlink(missing_ok=True)
         raise error.with_context(lecture_id=lecture_id, file=upload.key) from error
     finally:
         raw.unlink(missing_ok=True)
@@ -46,5 +53,6 @@ def prepare_portrait(store: ObjectStore, catalog: Catalog, speaker: str, workdir
             "upload": upload.key,
             "source": f"{info.source_format} {info.source_width}×{info.source_height} {info.source_mode}",
             "converted": list(info.converted),
+            **face.details(),
         },
     )

@@ -12,6 +12,7 @@ The timeline of every chunk is recorded for captions.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from lecturer_pipeline.errors import AwaitingApproval
 from lecturer_pipeline.media.audio import concat_wavs, wav_duration
 from lecturer_pipeline.model import Artefact, LectureScript
 from lecturer_pipeline.stages.common import file_artefact, input_hash, reusable
+from lecturer_pipeline.stages.speaking import max_chunk_chars, speak_fully
 from lecturer_pipeline.storage.catalog import Catalog
 from lecturer_pipeline.storage.layout import speech_chunk_key, speech_chunks_prefix, speech_key
 from lecturer_pipeline.storage.objects import ObjectStore
@@ -67,12 +69,16 @@ def synthesize_speech(
     workdir: Path,
     *,
     segment_seconds: float = DEFAULT_SEGMENT_SECONDS,
+    chunk_seconds: float | None = None,
+    log: Callable[[str], None] | None = None,
 ) -> Artefact:
-    """Speak the script, reusing every chunk already stored for the same text, voice and engine."""
+    """Speak the script, reusing every chunk already stored for the same text, voice and engine. Chunks are sized
+    below the engine's cap, and an answer that was cut short is asked again in halves (``stages/speaking.py``)."""
     require_approved(script)
     lecture_id = script.lecture_id
     voice = {"voice": profile.fingerprint, "engine": engine.name, "params": engine.params(), "lang": script.language}
-    layout = {"gap": GAP_SECONDS, "fps": FPS, "segment_seconds": segment_seconds}
+    max_chars = max_chunk_chars(engine, script.language, chunk_seconds)
+    layout = {"gap": GAP_SECONDS, "fps": FPS, "segment_seconds": segment_seconds, "chunk_chars": max_chars}
     wanted = input_hash(script=script.sha256, layout=layout, **voice)
     existing = reusable(store, catalog, lecture_id, "speech", wanted)
     if existing:  # this run spends nothing: every character counts as cached
@@ -80,7 +86,7 @@ def synthesize_speech(
         total = before.get("tts_chars_sent", 0) + before.get("tts_chars_cached", 0)
         return replace(existing, details={**before, "requests": 0, "tts_chars_sent": 0, "tts_chars_cached": total})
 
-    chunks = plan_chunks(script.text, language=script.language)
+    chunks = plan_chunks(script.text, language=script.language, max_chars=max_chars)
     parts: list[Path] = []
     seconds: list[float] = []
     keep: set[str] = set()
@@ -93,10 +99,9 @@ def synthesize_speech(
             store.get_file(key, local)
             chars_cached += len(chunk.text)
         else:
-            engine.synthesize(chunk.text, profile, local, language=script.language)
+            requests += speak_fully(engine, chunk.text, profile, local, language=script.language, log=log)
             store.put_file(key, local, content_type="audio/wav")
             chars_sent += len(chunk.text)
-            requests += 1
         parts.append(local)
         seconds.append(wav_duration(local))
 

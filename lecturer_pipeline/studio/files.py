@@ -11,6 +11,7 @@ from lecturer_pipeline.ids import lecture_id as make_lecture_id
 from lecturer_pipeline.ids import split_lecture_id
 from lecturer_pipeline.manifest import LectureManifest, parse_manifest, parse_plain_script
 from lecturer_pipeline.media.audio import validate_reference_voice
+from lecturer_pipeline.media.faces import check_face, draw_face_boxes
 from lecturer_pipeline.media.image import MAX_PORTRAIT_BYTES, PORTRAIT_SIZE, normalise_portrait
 from lecturer_pipeline.media.probe import probe
 from lecturer_pipeline.stages.common import find_first
@@ -91,17 +92,19 @@ class PortraitPreview:
 
 
 def _normalised_portrait(path: Path, workdir: Path) -> tuple[Path, str]:
-    """The portrait as the pipeline will use it (square RGB PNG), written under ``workdir``; InputError if unusable."""
+    """The portrait as the pipeline will use it (square RGB PNG), written under ``workdir``; InputError if unusable
+    (no face KDTalker's detector finds, or one too small, included: the pipeline would refuse it too)."""
     _extension(path, PORTRAIT_EXTENSIONS, "portrait")
     _size(path, MAX_PORTRAIT_BYTES, "portrait")
     digest = hashlib.sha256(path.read_bytes()).hexdigest()[:24]
     dst = workdir / "portraits" / f"{digest}.png"
     dst.parent.mkdir(parents=True, exist_ok=True)
     info = normalise_portrait(path, dst)
+    face = check_face(dst, where=path.name)
     done = f"; {', '.join(info.converted)}" if info.converted else ""
     return dst, (
         f"✓ {info.source_width}×{info.source_height} {info.source_format} → {PORTRAIT_SIZE}×{PORTRAIT_SIZE}{done}. "
-        "This square is what the video shows."
+        f"Face found ({face.details()['face_choice']}, framed in green). This square is what the video shows."
     )
 
 
@@ -113,7 +116,8 @@ def preview_portrait(path: Path | None, workdir: Path) -> PortraitPreview:
         png, message = _normalised_portrait(Path(path), workdir)
     except InputError as error:
         return PortraitPreview(None, f"✗ {plain(error.message)}")
-    return PortraitPreview(png, message)
+    framed = draw_face_boxes(png, check_face(png, where=Path(path).name), png.with_name(f"{png.stem}-face.png"))
+    return PortraitPreview(framed, message)
 
 
 def _lecture_upload(store: ObjectStore, lid: str) -> ObjectInfo | None:

@@ -5,6 +5,18 @@ its inputs as KDTalker would (a WAV, an image that opens), and renders a real 51
 ffmpeg: the face cropped to a square with a gentle zoom and a "mouth" (a small waveform) that follows the voice,
 exactly as long as the speech. Only the picture is fake; uploads, the queue, errors and downloads are Gradio's own.
 
+The face is found as KDTalker's cropper finds it (``chaolongy/KDTalker`` commit f78bf4c9,
+``dataset_process/croper.py`` ``Croper.get_landmark``/``crop``, fed by ``inference.py``
+``generate_with_audio_img``): the image opened as RGB, ``dlib.get_frontal_face_detector()`` at upsample 1, the first
+detection taken; with none it executes the same ``raise 'can not detect the landmark from source image'``, which in
+Python 3 is a TypeError ("exceptions must derive from BaseException"). Gradio, with its default ``show_error=False``,
+answers that with a generic error and no message, as the real app does — the stand-in is no kinder.
+
+Hugging Face ZeroGPU Spaces refuse a call when the caller's GPU quota is spent, with a ``gr.Error`` whose text is
+the ``spaces`` package's ("You have exceeded your GPU quota (60s requested vs. 56s left). … retry in 0:09:48"):
+``fail_next(("quota", message))`` answers that. The Hugging Face token gradio_client sends (``x-hf-authorization``)
+is recorded in ``tokens``.
+
 Tests steer it with ``fail_next`` (app errors, crashes, delays), ``fail_rate`` (a seeded fraction of calls failing
 at random), ``latency_per_second`` (GPU cost per second of speech), ``queue_full()`` (Gradio's real 503 "queue is
 full" answer) and read its counters to prove that no work was spent twice. ``dict_result=True`` answers in the
@@ -30,10 +42,12 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # gradio reads these
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
+import dlib
 import ffmpeg
 import gradio as gr
+import numpy as np
 from gradio.data_classes import FileData, GradioModel
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
 from lecturer_pipeline_tests.standins.faults import FailurePlan
 
@@ -43,7 +57,15 @@ API_NAME = "/gradio_infer"
 _ZOOM = f"1+0.02*(1-cos(2*PI*on/({FPS}*4)))"  # a 2 % zoom breathing every 4 s
 _MOUTH = (96, 28)  # size of the waveform "mouth" drawn over the lower face
 _QUIET = ("-nostdin", "-hide_banner", "-loglevel", "error")
-_BEHAVIOURS = {"error": None, "crash": None, "delay": None}  # kind -> sizes it may have (None: any)
+_BEHAVIOURS = {"error": None, "crash": None, "delay": None, "quota": (1, 2)}  # kind -> sizes (None: any)
+#: The ZeroGPU quota refusal as users met it (e2b-dev/open-computer-use#28, levihsu/OOTDiffusion#205).
+QUOTA_MESSAGE = (
+    "You have exceeded your GPU quota (60s requested vs. 56s left). Sign-up on Hugging Face to get more quotas or "
+    "retry in 0:09:48."
+)
+CROPPER_RAISE = "can not detect the landmark from source image"
+_detector_lock = threading.Lock()
+_detector = dlib.get_frontal_face_detector()
 
 #: What ``fail_rate`` draws from: a failure a retry can cure (a hidden crash), none that slows a test down.
 DEFAULT_FAILURE_MIX: tuple[tuple[Any, ...], ...] = (("crash",),)
@@ -87,14 +109,23 @@ def _wav_seconds(path: str) -> float:
         raise gr.Error(f"driven_audio must be a WAV file (16 kHz mono): {exc}", print_exception=False) from exc
 
 
-def _square_face(source: str, dst: Path) -> None:
-    """Crop the portrait to a centred 512×512 square, as KDTalker's face crop does (minus the face detector)."""
+def _crop_face(source: str, dst: Path) -> None:
+    """Find the face as KDTalker's cropper does and crop a 512×512 square around it (the real cropper aligns it to
+    its landmarks first; the stand-in keeps the detector, which is what decides whether a portrait can be used)."""
     try:
         with Image.open(source) as image:
-            face = ImageOps.fit(image.convert("RGB"), (SIZE, SIZE), method=Image.Resampling.LANCZOS)
+            rgb = image.convert("RGB")
     except (UnidentifiedImageError, OSError) as exc:
         raise gr.Error(f"source_image could not be opened as an image: {exc}", print_exception=False) from exc
-    face.save(dst, format="PNG")
+    with _detector_lock:
+        dets = _detector(np.array(rgb), 1)
+    if len(dets) == 0:
+        raise CROPPER_RAISE  # type: ignore[misc]  # KDTalker's own bug, reproduced: a TypeError
+    face = dets[0]
+    half = max(face.right() - face.left(), face.bottom() - face.top())  # about twice the face's width in all
+    cx, cy = (face.left() + face.right()) // 2, (face.top() + face.bottom()) // 2
+    box = (cx - half, cy - half, cx + half, cy + half)
+    rgb.crop(box).resize((SIZE, SIZE), Image.Resampling.LANCZOS).save(dst, format="PNG")
 
 
 def _render(face_png: Path, wav: str, seconds: float, dst: Path) -> None:
@@ -150,6 +181,7 @@ class KDTalkerStandIn:
         self.calls = 0
         self.renders = 0
         self.seconds_rendered = 0.0
+        self.tokens: list[str | None] = []  # the Hugging Face token each call carried (None: none)
         self._faults = FailurePlan(_BEHAVIOURS, DEFAULT_FAILURE_MIX)
         self._lock = self._faults.lock
         self._stopping = threading.Event()
@@ -202,7 +234,8 @@ class KDTalkerStandIn:
     def fail_next(self, *behaviours: tuple[Any, ...]) -> None:
         """Queue behaviours for the next calls, one per call: ``("error", message)`` raises ``gr.Error`` (the app
         refusing its input), ``("crash",)`` raises a plain exception (Gradio hides its message), ``("delay", s)``
-        sleeps ``s`` seconds and then renders normally."""
+        sleeps ``s`` seconds and then renders normally, ``("quota",)`` or ``("quota", message)`` refuses as a spent
+        ZeroGPU quota does (default ``QUOTA_MESSAGE``)."""
         self._faults.queue(*behaviours)
 
     def fail_rate(self, p: float, seed: int = 0, behaviours: Iterable[tuple[Any, ...]] | None = None) -> None:
@@ -215,6 +248,7 @@ class KDTalkerStandIn:
         with self._lock:
             self.calls = self.renders = 0
             self.seconds_rendered = 0.0
+            self.tokens = []
             self._faults.clear()
 
     @property
@@ -259,10 +293,11 @@ class KDTalkerStandIn:
             )
         return demo
 
-    def gradio_infer(self, source_image: str | None, driven_audio: str | None) -> str:
+    def gradio_infer(self, source_image: str | None, driven_audio: str | None, request: gr.Request) -> str:
         """KDTalker's endpoint: check the inputs, apply a queued behaviour, render, count."""
         with self._lock:
             self.calls += 1
+            self.tokens.append(request.headers.get("x-hf-authorization"))
             behaviour = self._faults.begin()
         try:
             return self._infer(source_image, driven_audio, behaviour)
@@ -277,7 +312,7 @@ class KDTalkerStandIn:
         assert self._workdir is not None
         call_dir = Path(self._workdir.name) / uuid.uuid4().hex
         call_dir.mkdir()
-        _square_face(source_image, call_dir / "face.png")
+        _crop_face(source_image, call_dir / "face.png")
         self._sleep(seconds * self.latency_per_second)
         dst = call_dir / "result.mp4"
         _render(call_dir / "face.png", driven_audio, seconds, dst)
@@ -296,6 +331,8 @@ class KDTalkerStandIn:
             raise RuntimeError("stand-in crash: the renderer fell over")
         if kind == "delay":
             self._sleep(float(behaviour[1]))
+        if kind == "quota":
+            raise gr.Error(behaviour[1] if len(behaviour) > 1 else QUOTA_MESSAGE, print_exception=False)
 
     def _sleep(self, seconds: float) -> None:
         """Sleep, but wake at once when the stand-in stops so closing never waits on a pretend GPU."""

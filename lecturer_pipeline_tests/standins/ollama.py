@@ -39,7 +39,9 @@ _GENERATION_ENDPOINTS = ("/api/generate", "/api/chat")
 
 #: What ``fail_rate`` draws from: every failure that a retry can cure, none that slows a test down.
 DEFAULT_FAILURE_MIX: tuple[tuple[Any, ...], ...] = (("status", 500), ("status", 503), ("status", 429), ("reset",))
-_ARITY = {"status": (2,), "html": (2,), "reset": (1,), "delay": (2,), "empty": (1,)}
+_ARITY = {"status": (2, 3), "html": (2,), "reset": (1,), "delay": (2,), "empty": (1,), "stall": (3,), "slow": (2,)}
+#: Ollama's own words when a model does not fit in memory (llm/server.go), answered as HTTP 500.
+OUT_OF_MEMORY = "model requires more system memory (5.5 GiB) than is available (3.2 GiB)"
 _STATUS_MESSAGES = {
     429: "too many requests, please try again later",
     500: "llama runner process has terminated: signal: killed",
@@ -254,6 +256,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         standin = self.server.standin
         behaviour = standin._begin()
+        self._pace = None
         try:
             if behaviour and self._misbehave(behaviour):
                 return
@@ -312,11 +315,15 @@ class _Handler(BaseHTTPRequestHandler):
             return False
         if kind == "status":
             code = behaviour[1]
-            self._json(code, {"error": _STATUS_MESSAGES.get(code, f"stand-in failure {code}")})
+            message = behaviour[2] if len(behaviour) > 2 else _STATUS_MESSAGES.get(code, f"stand-in failure {code}")
+            self._json(code, {"error": message})
         elif kind == "html":
             self._send(behaviour[1], "text/html", _html_page(behaviour[1]))
         elif kind == "reset":
             self._reset()
+        if kind in ("stall", "slow"):
+            self._pace = behaviour  # applied while the answer streams
+            return False
         return kind in ("status", "html", "reset")
 
     def _reset(self) -> None:
@@ -342,9 +349,15 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "application/x-ndjson")
         self.send_header("Transfer-Encoding", "chunked")
         self.end_headers()
-        for obj in objects:
+        pace = getattr(self, "_pace", None)
+        for index, obj in enumerate(objects):
+            if pace and pace[0] == "stall" and index == pace[1]:
+                time.sleep(pace[2])  # the model stops producing tokens for a while, the connection stays open
+            elif pace and pace[0] == "slow" and index:
+                time.sleep(pace[1])  # tokens keep coming, slowly: a long draft on a modest GPU
             line = (json.dumps(obj) + "\n").encode()
             self.wfile.write(f"{len(line):X}\r\n".encode() + line + b"\r\n")
+            self.wfile.flush()
         self.wfile.write(b"0\r\n\r\n")
 
 
@@ -418,7 +431,10 @@ class OllamaStandIn:
         """Queue behaviours for the next generate/chat requests, one each, in order.
 
         ``("status", code)`` (JSON ``{"error": …}``), ``("html", code)`` (a proxy's HTML page), ``("reset",)``,
-        ``("delay", seconds)`` (then answer normally), ``("empty",)`` (answer 200 with no text).
+        ``("delay", seconds)`` (then answer normally), ``("empty",)`` (answer 200 with no text),
+        ``("status", 500, OUT_OF_MEMORY)`` (a status with a message of its own), ``("stall", after, seconds)`` (a
+        stream that stops for ``seconds`` after ``after`` chunks, then goes on), ``("slow", seconds)`` (a stream
+        whose every chunk takes ``seconds``).
         """
         self._faults.queue(*behaviours)
 

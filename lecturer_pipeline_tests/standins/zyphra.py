@@ -43,6 +43,9 @@ _FIELDS = frozenset(
 )
 _MAX_BODY = 50 * 1024 * 1024
 _BASE_WPM = 160  # espeak-ng words per minute at the API's default speaking_rate of 15
+# The model stops at 30 s of audio (Zyphra/Zonos gradio_interface.py, commit 15e40406: max_new_tokens = 86 * 30),
+# whatever the text still holds, and says nothing: the stand-in cuts its speech there too.
+MAX_SECONDS = 30.0
 
 #: What ``fail_rate`` draws from: every failure that a retry can cure, none that slows a test down.
 DEFAULT_FAILURE_MIX: tuple[tuple[Any, ...], ...] = (
@@ -143,7 +146,8 @@ def _codec_args(mime_type: str, encoders: set[str]) -> list[str]:
 
 
 def speak(text: str, *, language: str, speaking_rate: float, mime_type: str, encoders: set[str]) -> tuple[bytes, float]:
-    """Speak ``text`` with espeak-ng (text on stdin) and encode it as ``mime_type``; return (bytes, seconds)."""
+    """Speak ``text`` with espeak-ng (text on stdin), cut at ``MAX_SECONDS`` as the model stops there, and encode it
+    as ``mime_type``; return (bytes, seconds)."""
     wpm = max(80, min(450, round(_BASE_WPM * speaking_rate / 15)))
     with tempfile.TemporaryDirectory(prefix="zyphra-standin-") as work:
         raw, out = Path(work) / "speech.wav", Path(work) / "speech.out"
@@ -155,8 +159,9 @@ def speak(text: str, *, language: str, speaking_rate: float, mime_type: str, enc
             timeout=120,
         )
         with wave.open(str(raw), "rb") as w:
-            seconds = w.getnframes() / w.getframerate()
+            seconds = min(MAX_SECONDS, w.getnframes() / w.getframerate())
         command = ["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-i", str(raw), "-ac", "1"]
+        command += ["-t", f"{MAX_SECONDS:g}"]
         subprocess.run([*command, *_codec_args(mime_type, encoders), str(out)], capture_output=True, check=True)
         return out.read_bytes(), seconds
 

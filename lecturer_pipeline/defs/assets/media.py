@@ -10,6 +10,7 @@ from lecturer_pipeline.defs.partitions import lectures_partitions
 from lecturer_pipeline.defs.resources import CatalogResource, EnginesResource, ObjectStoreResource, PipelineResource
 from lecturer_pipeline.defs.tracking import lecture_stage
 from lecturer_pipeline.model import Artefact, LectureScript
+from lecturer_pipeline.security.licence import check_licence
 from lecturer_pipeline.stages.checks import speech_duration_plausible, video_is_h264_aac, video_matches_speech
 from lecturer_pipeline.stages.speech import synthesize_speech
 from lecturer_pipeline.stages.video import assemble_video, render_segments
@@ -40,14 +41,19 @@ def speech(
     profile = profile_from_json(speaker_embed.path.read_bytes())
     speaker_embed.path.unlink(missing_ok=True)
     with lecture_stage(context, catalog.get_catalog(), "speech"):
+        # The licence gate, before any TTS call is paid for: a renderer the deployment may not use fails it here.
+        for engine in (engines.speech_engine(), engines.video_engine()):
+            check_licence(engine.name, engine.licence, commercial=engines.commercial)
         audio = synthesize_speech(
             objects.get_store(),
             catalog.get_catalog(),
-            engines.speech_engine(),
+            engines.speech_engine(log=context.log.warning, first_attempt=context.retry_number == 0),
             lecture_script,
             profile,
             step_dir("speech"),
             segment_seconds=engines.segment_seconds,
+            chunk_seconds=engines.chunk_seconds,
+            log=context.log.warning,
         )
     yield artefact_output(audio)
     yield check_result("speech_duration_plausible", speech_duration_plausible(audio, len(lecture_script.text.split())))
@@ -78,7 +84,7 @@ def video_segments(
         segments = render_segments(
             objects.get_store(),
             catalog.get_catalog(),
-            engines.video_engine(),
+            engines.video_engine(log=context.log.warning, first_attempt=context.retry_number == 0),
             lecture_id,
             speech,
             portrait,

@@ -27,7 +27,12 @@ def lecture_script(
     """The lecture's script: the text of its upload (``uploads/lectures/<course>/<lecture>.txt`` or ``.json``), or
     the spoken words Llama-3-8B drafts through Ollama from the manifest's ``prompt``."""
     with lecture_stage(context, catalog.get_catalog(), "lecture_script") as lecture_id:
-        script, made = prepare_script(objects.get_store(), catalog.get_catalog(), lecture_id, engines.script_writer())
+        script, made = prepare_script(
+            objects.get_store(),
+            catalog.get_catalog(),
+            lecture_id,
+            engines.script_writer(log=context.log.warning, first_attempt=context.retry_number == 0),
+        )
     words = len(script.text.split())
     return dg.Output(
         script,

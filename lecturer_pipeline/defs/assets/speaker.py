@@ -1,5 +1,6 @@
 """Speaker assets: ``reference_voice``, ``speaker_embed`` and ``portrait`` (made once per speaker, reused)."""
 
+import base64
 from datetime import UTC, datetime
 
 import dagster as dg
@@ -8,6 +9,7 @@ from lecturer_pipeline.defs.assets import GROUP, SERVICE_RETRY, artefact_output
 from lecturer_pipeline.defs.partitions import lectures_partitions
 from lecturer_pipeline.defs.resources import CatalogResource, ObjectStoreResource, PipelineResource, VaultResource
 from lecturer_pipeline.defs.tracking import lecture_stage
+from lecturer_pipeline.media.faces import FaceCheck, draw_face_boxes
 from lecturer_pipeline.model import Artefact, LectureScript
 from lecturer_pipeline.stages.portrait import prepare_portrait
 from lecturer_pipeline.stages.voice import build_speaker_profile, ingest_reference_voice
@@ -67,7 +69,8 @@ def portrait(
     objects: ObjectStoreResource,
     catalog: CatalogResource,
 ) -> dg.Output[Artefact]:
-    """The speaker's portrait as a 512×512 RGB PNG (animated, CMYK and alpha images converted; bombs refused)."""
+    """The speaker's portrait as a 512×512 RGB PNG (animated, CMYK and alpha images converted; bombs refused), with
+    a face KDTalker's detector finds (faceless or tiny faces refused); the face box is drawn on the preview."""
     with lecture_stage(context, catalog.get_catalog(), "portrait") as lecture_id:
         image = prepare_portrait(
             objects.get_store(),
@@ -76,4 +79,17 @@ def portrait(
             step_dir("portrait"),
             lecture_id=lecture_id,
         )
-    return artefact_output(image)
+    details = image.details
+    context.log.info(f"portrait face: {details.get('face_choice')} at {details.get('face_box')} (x0,y0,x1,y1 px)")
+    return artefact_output(image, preview=_face_preview(image))
+
+
+def _face_preview(image: Artefact) -> dg.MetadataValue | None:
+    """The 512×512 portrait with its face box, inline (a data URI), when the PNG was made in this run."""
+    check = FaceCheck.from_details(image.details)
+    if image.path is None or check is None:
+        return None
+    framed = draw_face_boxes(image.path, check, image.path.with_name("face-preview.png"))
+    encoded = base64.b64encode(framed.read_bytes()).decode()
+    framed.unlink()
+    return dg.MetadataValue.md(f"![portrait with the face KDTalker will animate](data:image/png;base64,{encoded})")
