@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from lecturer_pipeline.text.chunks import split_sentences
+from lecturer_pipeline.text.slides import is_slide_marker
 
 MAX_LINE_CHARS = 42
 MAX_LINES = 2
@@ -211,7 +212,7 @@ def script_blocks(script_text: str) -> list[Block]:
                 heading = " ".join(line.strip().lstrip("#").split())
                 if heading:
                     blocks.append(Block("heading", heading))
-            elif line.strip():
+            elif line.strip() and not is_slide_marker(line):  # slide markers are directions, not words
                 spoken.append(line)
         if spoken:
             blocks.append(Block("paragraph", " ".join(" ".join(spoken).split())))
