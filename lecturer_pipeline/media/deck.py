@@ -47,9 +47,10 @@ def pptx_to_pdf(pptx: Path, out_dir: Path, *, timeout: float = CONVERT_TIMEOUT_S
             "or upload the deck as a PDF"
         )
     check_size(pptx)
-    with tempfile.TemporaryDirectory(prefix="lo-profile-") as profile, tempfile.TemporaryDirectory(
-        dir=out_dir, prefix=".convert-"
-    ) as work:
+    with (
+        tempfile.TemporaryDirectory(prefix="lo-profile-") as profile,
+        tempfile.TemporaryDirectory(dir=out_dir, prefix=".convert-") as work,
+    ):
         source = Path(work) / "deck.pptx"
         shutil.copyfile(pptx, source)
         try:

@@ -19,7 +19,7 @@ from lecturer_pipeline.manifest import parse_manifest, parse_plain_script
 from lecturer_pipeline.stages.common import find_first
 from lecturer_pipeline.stages.script import MAX_UPLOAD_BYTES
 from lecturer_pipeline.storage.catalog import Catalog
-from lecturer_pipeline.storage.layout import portrait_upload_keys, voice_upload_keys
+from lecturer_pipeline.storage.layout import DECK_UPLOAD_EXTENSIONS, portrait_upload_keys, voice_upload_keys
 from lecturer_pipeline.storage.objects import ObjectStore
 
 LECTURE_UPLOADS = "uploads/lectures/"
@@ -87,6 +87,8 @@ def scan_uploads(store: ObjectStore, catalog: Catalog, previous: dict[str, list]
             scan.seen[key] = before
             continue
         shape = _split_key(key)
+        if shape is not None and shape[2] in DECK_UPLOAD_EXTENSIONS:
+            continue  # a lecture's slide deck, read by its slide_deck asset
         if shape is None or shape[2] not in {"txt", "json"}:
             scan.rejected.append(
                 Rejected(key, None, None, "not a lecture upload: expected <course>/<lecture>.txt or .json")

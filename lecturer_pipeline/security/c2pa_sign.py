@@ -77,10 +77,12 @@ def make_default_pair(days: int = 3650) -> tuple[bytes, bytes]:
     """(leaf + root certificate chain PEM, leaf private key PEM) for the embedded default."""
     now = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
     root_key = ec.generate_private_key(ec.SECP256R1())
-    root_name = x509.Name([
-        x509.NameAttribute(NameOID.ORGANIZATION_NAME, "lecturer_pipeline embedded default"),
-        x509.NameAttribute(NameOID.COMMON_NAME, "lecturer_pipeline local root CA (self-signed, untrusted)"),
-    ])
+    root_name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "lecturer_pipeline embedded default"),
+            x509.NameAttribute(NameOID.COMMON_NAME, "lecturer_pipeline local root CA (self-signed, untrusted)"),
+        ]
+    )
     root = (
         x509.CertificateBuilder()
         .subject_name(root_name)
@@ -90,33 +92,33 @@ def make_default_pair(days: int = 3650) -> tuple[bytes, bytes]:
         .not_valid_before(now)
         .not_valid_after(now + dt.timedelta(days=days))
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(
-            x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True
-        )
+        .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(root_key.public_key()), critical=False)
         .sign(root_key, hashes.SHA256())
     )
     leaf_key = ec.generate_private_key(ec.SECP256R1())
     leaf = (
         x509.CertificateBuilder()
-        .subject_name(x509.Name([
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "lecturer_pipeline embedded default"),
-            x509.NameAttribute(NameOID.COMMON_NAME, "lecturer_pipeline content credentials (self-signed default)"),
-        ]))
+        .subject_name(
+            x509.Name(
+                [
+                    x509.NameAttribute(NameOID.ORGANIZATION_NAME, "lecturer_pipeline embedded default"),
+                    x509.NameAttribute(
+                        NameOID.COMMON_NAME, "lecturer_pipeline content credentials (self-signed default)"
+                    ),
+                ]
+            )
+        )
         .issuer_name(root_name)
         .public_key(leaf_key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now)
         .not_valid_after(now + dt.timedelta(days=days))
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(True, False, False, False, False, False, False, False, False), critical=True
-        )
+        .add_extension(x509.KeyUsage(True, False, False, False, False, False, False, False, False), critical=True)
         .add_extension(x509.ExtendedKeyUsage([_DOCUMENT_SIGNING, ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(leaf_key.public_key()), critical=False)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(root_key.public_key()), critical=False
-        )
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(root_key.public_key()), critical=False)
         .sign(root_key, hashes.SHA256())
     )
     chain = leaf.public_bytes(serialization.Encoding.PEM) + root.public_bytes(serialization.Encoding.PEM)
@@ -165,9 +167,14 @@ def lecture_manifest(
 def sign_mp4(src: Path, dst: Path, manifest: dict[str, Any], pair: SigningPair) -> None:
     """Embed the signed manifest: ``src`` is read, the signed copy written atomically to ``dst``."""
     info = c2pa.C2paSignerInfo(c2pa.C2paSigningAlg.ES256, pair.cert_chain_pem, pair.key_pem, None)
-    with c2pa.Signer.from_info(info) as signer, c2pa.Builder.from_json(json.dumps(manifest)) as builder:
-        with atomic_path(dst) as tmp, open(src, "rb") as source, open(tmp, "w+b") as target:
-            builder.sign(signer, "video/mp4", source, target)
+    with (
+        c2pa.Signer.from_info(info) as signer,
+        c2pa.Builder.from_json(json.dumps(manifest)) as builder,
+        atomic_path(dst) as tmp,
+        open(src, "rb") as source,
+        open(tmp, "w+b") as target,
+    ):
+        builder.sign(signer, "video/mp4", source, target)
 
 
 @dataclass(frozen=True)

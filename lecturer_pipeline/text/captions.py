@@ -149,9 +149,11 @@ def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def format_vtt(cues: Iterable[Cue]) -> str:
-    """A WebVTT file: the header, then numbered cues."""
+def format_vtt(cues: Iterable[Cue], *, note: str | None = None) -> str:
+    """A WebVTT file: the header, an optional ``NOTE`` block (a comment players do not show), then numbered cues."""
     parts = ["WEBVTT", ""]
+    if note:  # a NOTE may not contain "-->" (WebVTT §4.1)
+        parts += [f"NOTE {' '.join(note.replace('-->', '->').split())}", ""]
     for number, cue in enumerate(cues, start=1):
         parts += [str(number), f"{_timestamp(cue.start)} --> {_timestamp(cue.end)}", *map(_escape, cue.lines), ""]
     return "\n".join(parts)

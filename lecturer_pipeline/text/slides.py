@@ -109,8 +109,11 @@ def _apply(mark: Mark, current: int, pages: int, *, headings: bool) -> int:
         raise InputError(
             f"line {mark.line} of the script ({mark.source!r}) shows {wanted}, but the deck has {pages} "
             f"page{'s' if pages != 1 else ''}: name a page from 1 to {pages}"
-            + (" (each # heading moves to the next page; set LECTURER_SLIDES_FROM_HEADINGS=false to stop that)"
-               if mark.kind == "heading" else "")
+            + (
+                " (each # heading moves to the next page; set LECTURER_SLIDES_FROM_HEADINGS=false to stop that)"
+                if mark.kind == "heading"
+                else ""
+            )
         )
     return page
 
