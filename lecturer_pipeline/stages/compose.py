@@ -89,6 +89,8 @@ def compose_lecture(
     lecture_id = script.lecture_id
     disclosure = disclosure_text(script.speaker, script.language, options.disclosure)
     on_screen = drawable(disclosure, english_disclosure(script.speaker))
+    if not segments.details.get("lip_sync", True):  # the preview's own label may be cut off by the head's shape
+        on_screen += " · preview, no lip-sync"
     engines = _engines(speech, segments)
     layout = options.layout if slides["pages"] else None
     plan = segment_paragraphs(speech)
