@@ -21,14 +21,15 @@ from typing import Any
 from bench.common import REPO, log, machine, modelled_services, real_servers, sample_media
 from bench.deployment import POOL_LIMITS
 
-FIGURES = ("media", "memory", "edit", "overhead", "backfill")  # the order they run in (cheapest first)
-ORDER = ("backfill", "edit", "memory", "overhead", "media")  # the order of the brief, for the table
+FIGURES = ("media", "compose", "memory", "edit", "overhead", "backfill")  # the order they run in (cheapest first)
+ORDER = ("backfill", "edit", "memory", "overhead", "media", "compose")  # the order of the brief, for the table
 TITLES = {
     "backfill": "1. Backfill efficiency (wall ÷ busiest-service bound)",
     "edit": "2. Edit re-spend (one paragraph of 20)",
     "memory": "3. Memory, storing + loading a video artefact",
     "overhead": "4. Orchestration overhead per lecture",
     "media": "5. Media vs ffmpeg CLI (convert, join)",
+    "compose": "6. Composition of the 1080p lecture video (wall ÷ lecture length; re-compose after an edit)",
 }
 
 
@@ -50,6 +51,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--overhead-samples", type=int, default=3, help="(4) launched runs, median taken (3)")
     parser.add_argument("--media-seconds", type=float, default=360.0, help="(5) speech length, seconds (360)")
     parser.add_argument("--media-runs", type=int, default=3, help="(5) runs of each command, median taken (3)")
+    parser.add_argument("--compose-seconds", type=float, default=120.0, help="(6) speech of the lecture (120)")
+    parser.add_argument("--compose-paragraphs", type=int, default=10, help="(6) paragraphs, one slide each (10)")
     parser.add_argument("--markdown", type=Path, metavar="RESULTS", help="print RESULTS' table as Markdown and exit")
     return parser.parse_args(argv)
 
@@ -81,6 +84,12 @@ def shown(name: str, figure: dict[str, Any]) -> str:
         return (
             f"convert {details['convert_pipeline_x_realtime']:.0f}× RT (ratio {details['convert_ratio']:.2f}), "
             f"join {details['join_pipeline_x_realtime']:.0f}× RT (ratio {details['join_ratio']:.2f})"
+        )
+    if name == "compose":
+        return (
+            f"{value:.2f}× real time ({details['wall_seconds']:.0f} s for {figure['inputs']['lecture_seconds']:.0f} s;"
+            f" CPU {details['cpu_seconds_per_lecture_second']:.2f} s per s, load {details['load_average'][0]:.0f});"
+            f" re-compose {details['recompose_fraction']:.3f}"
         )
     return str(value)
 
@@ -140,7 +149,7 @@ def _attempt(results: dict[str, Any], name: str, action) -> Any:
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    from bench import backfill, edit, media, memory, overhead
+    from bench import backfill, compose, edit, media, memory, overhead
     from bench.deployment import operator_deployment
 
     wanted = [name.strip() for name in args.only.split(",") if name.strip()]
@@ -160,7 +169,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                     workdir / "media", seconds=args.media_seconds, segment_seconds=60.0, runs=args.media_runs
                 ),
             )
-        if not set(wanted) - {"media"}:
+        if "compose" in wanted:
+            _attempt(
+                results,
+                "compose",
+                lambda: compose.measure(
+                    workdir / "compose", seconds=args.compose_seconds, paragraphs=args.compose_paragraphs
+                ),
+            )
+        if not set(wanted) - {"media", "compose"}:
             return results
         log("starting PostgreSQL and Ceph RGW (S3)")
         with real_servers() as servers, contextlib.ExitStack() as stack:

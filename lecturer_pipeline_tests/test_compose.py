@@ -17,6 +17,7 @@ from lecturer_pipeline.deck_uploads import submit_deck
 from lecturer_pipeline.media.cards import PipLayout
 from lecturer_pipeline.security.c2pa_sign import TRAINED_ALGORITHMIC_MEDIA, verify_mp4
 from lecturer_pipeline.settings import Settings
+from lecturer_pipeline.studio.deck import deck_thumbnails
 from lecturer_pipeline_tests.pipeline_helpers import (
     assert_playable_lecture_video,
     definitions,
@@ -153,6 +154,12 @@ def test_a_deck_and_slide_markers_make_a_1080p_lecture_video(tmp_path: Path, sam
     assert "espeak-ng" in text and "ffmpeg-preview" in text and TRAINED_ALGORITHMIC_MEDIA in text
     assert "self-signed embedded default" in text
     assert check.manifest["claim_generator_info"][0]["name"] == "lecturer_pipeline"
+
+    # The studio shows each page with the script line that brings it up.
+    thumbnails = deck_thumbnails(store, lecture_id, tmp_path / "studio")
+    assert len(thumbnails) == 10 and all(Image.open(path).size == (320, 180) for path, _ in thumbnails)
+    assert thumbnails[0][1] == "page 1 — shown from the start"
+    assert thumbnails[2][1].startswith("page 3 — shown from line ") and thumbnails[2][1].endswith(": # Properties")
 
     # One paragraph edited: one segment rendered and composed again, every other part reused.
     edited = [*WORDS]

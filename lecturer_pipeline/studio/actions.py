@@ -58,6 +58,8 @@ STAGE_WORDS = {
     "portrait": "preparing your portrait",
     "speech": "speaking the script",
     "video": "rendering the video",
+    "slide_deck": "reading your slides",
+    "lecture_video": "composing the lecture video",
     "captions": "writing the captions",
     "transcript": "writing the transcript",
     "lms_package": "packaging it for your LMS",
@@ -65,7 +67,7 @@ STAGE_WORDS = {
 }
 # What each finished artefact is called when it is downloaded: (catalog kind, file name pattern).
 DOWNLOADS = (
-    ("video", "{id}.mp4"),
+    ("lecture_video", "{id}.mp4"),  # the composed lecture video (slides, head, cards, disclosure)
     ("captions", "{id}.vtt"),
     ("transcript", "{id}-transcript.txt"),
     ("lms_package", "{id}-scorm12.zip"),
@@ -609,7 +611,7 @@ def lecture_detail(studio: Studio, lecture_id: str) -> LectureDetail:
         if not dst.exists():
             studio.store.get_file(artefact.key, dst)  # streamed: a long video never sits in memory
         files[kind] = dst
-    return LectureDetail(view, files.get("video"), files.get("captions"), list(files.values()))
+    return LectureDetail(view, files.get("lecture_video"), files.get("captions"), list(files.values()))
 
 
 def approve(studio: Studio, lecture_id: str, text: str | None) -> str:

@@ -31,6 +31,7 @@ from lecturer_pipeline.errors import LecturerError
 from lecturer_pipeline.studio import actions
 from lecturer_pipeline.studio.access import AUTH_VARIABLE, studio_access
 from lecturer_pipeline.studio.actions import LANGUAGES, LECTURE_COLUMNS, LectureRequest, Studio
+from lecturer_pipeline.studio.deck import deck_thumbnails
 
 log = logging.getLogger(__name__)
 
@@ -206,6 +207,9 @@ def build_app(studio: Studio) -> gr.Blocks:
         actions.approve(studio, lecture_id or "", text)
         return detail_outputs(actions.lecture_detail(studio, lecture_id or ""))
 
+    def show_deck(lecture_id: str | None):
+        return deck_thumbnails(studio.store, lecture_id, studio.workdir) if lecture_id else []
+
     def choose_mode(mode: str):
         prompted = mode == MODE_PROMPT
         return gr.Column(visible=not prompted), gr.Column(visible=prompted)
@@ -323,6 +327,7 @@ def build_app(studio: Studio) -> gr.Blocks:
                     label="The finished lecture plays here", interactive=False, height=480, elem_id="video"
                 )
                 downloads = gr.File(label="Downloads", file_count="multiple", interactive=False, visible=False)
+                deck_pages = gr.Gallery(label="Slides, and the script line that shows each", columns=5, elem_id="deck")
 
         # --- wiring -----------------------------------------------------------------------------------------------
         gr.on(
@@ -360,6 +365,7 @@ def build_app(studio: Studio) -> gr.Blocks:
             api_name="list_lectures",
         )
         chooser.input(open_lecture, [chooser], detail, api_name="open_lecture")
+        chooser.input(show_deck, [chooser], [deck_pages], api_name="deck_pages")
         approve_btn.click(approve, [chooser, draft], detail, api_name="approve_draft")
     return app
 

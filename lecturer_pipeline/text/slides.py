@@ -138,12 +138,12 @@ def paragraph_pages(text: str, pages: int, *, headings: bool = True) -> list[int
 
 
 def marker_for_pages(text: str, pages: int, *, headings: bool = True) -> dict[int, str]:
-    """For each page that is shown, the marker line that first brings it up (``(start)`` for page 1 shown from the
+    """For each page that is shown, the marker line that first brings it up (``the start`` for page 1 shown from the
     beginning without one) — what the studio prints under each thumbnail."""
     first: dict[int, str] = {}
     current = 0
     for paragraph in script_paragraphs(text):
-        source = "(start)"
+        source = "the start"
         for mark in paragraph.marks:
             before = current
             current = _apply(mark, current, pages, headings=headings)
