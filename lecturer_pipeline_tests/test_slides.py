@@ -155,3 +155,21 @@ def test_a_pptx_deck_goes_through_libreoffice(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"slide 4, but the deck has 3 pages.*sets\.pptx") as refused:
         prepare_deck(store, catalog, _script("cs101--sets", "Sets.\n[slide 4]\nNo such page."), work)
     assert refused.value.lecture_id == "cs101--sets" and refused.value.file == "uploads/lectures/cs101/sets.json"
+
+
+def test_submit_takes_a_deck_and_the_sensor_leaves_it_to_its_lecture(tmp_path: Path, sample_media) -> None:
+    from lecturer_pipeline.operations.intake import scan_uploads
+    from lecturer_pipeline_tests.pipeline_helpers import run_cli, submit_cli_args
+
+    home = tmp_path / "home"
+    script = tmp_path / "sets.txt"
+    script.write_text("Sets.\n\n[slide 2]\nMembers.")
+    args = submit_cli_args("cs101", "sets", script=script, media=sample_media)
+    done = run_cli(home, *args, "--deck", str(_pdf(tmp_path / "slides.pdf", 2)))
+    assert done.returncode == 0, done.stderr
+    store = LocalObjectStore(home / "objects")
+    assert store.exists("uploads/lectures/cs101/sets.pdf") and store.exists("uploads/lectures/cs101/sets.json")
+    scan = scan_uploads(store, Catalog(f"sqlite:///{tmp_path / 'catalog.sqlite'}"), {})
+    assert [lecture.lecture_id for lecture in scan.ready] == ["cs101--sets"] and not scan.rejected
+    refused = run_cli(home, *args, "--deck", str(script))
+    assert refused.returncode != 0 and "a deck must be a .pdf or .pptx file" in refused.stderr

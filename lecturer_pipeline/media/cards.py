@@ -64,13 +64,19 @@ def font(size: int, bold: bool = False) -> ImageFont.FreeTypeFont | ImageFont.Im
     return ImageFont.load_default(size=size)
 
 
+def _glyph(face: ImageFont.FreeTypeFont, char: str) -> tuple:
+    mask = face.getmask(char)
+    return mask.size, bytes(Image.frombytes("L", mask.size, bytes(mask)).tobytes()) if mask.size[0] else b""
+
+
 def drawable(text: str, fallback: str) -> str:
-    """``text`` if the font has a glyph for each character, else ``fallback``."""
+    """``text`` if the font has a glyph for each character, else ``fallback``. A character the font lacks is drawn
+    as its "missing glyph" box, so each is compared with the box a private-use code point gets."""
     face = font(20)
-    if isinstance(face, ImageFont.FreeTypeFont):
-        missing = [c for c in text if not c.isspace() and face.getmask(c).getbbox() is None and c not in ".-·,"]
-        return fallback if missing else text
-    return text if text.isascii() else fallback
+    if not isinstance(face, ImageFont.FreeTypeFont):
+        return text if text.isascii() else fallback
+    missing = _glyph(face, "\U0010fffd")
+    return fallback if any(not c.isspace() and _glyph(face, c) == missing for c in text) else text
 
 
 def _label(draw: ImageDraw.ImageDraw, xy: tuple[int, int], text: str, size: int, anchor: str) -> None:
