@@ -12,8 +12,8 @@ from cryptography import x509
 from lecturer_pipeline.errors import ConfigurationError
 from lecturer_pipeline.media.cards import drawable
 from lecturer_pipeline.security.c2pa_sign import (
-    load_signing_pair,
     lecture_manifest,
+    load_signing_pair,
     make_default_pair,
     sign_mp4,
     verify_mp4,
