@@ -17,7 +17,7 @@ from lecturer_pipeline.errors import InputError, LecturerError
 from lecturer_pipeline.ids import split_lecture_id
 from lecturer_pipeline.media.deck import MAX_DECK_BYTES, count_pages, pptx_to_pdf, render_pages
 from lecturer_pipeline.model import Artefact, LectureScript
-from lecturer_pipeline.stages.common import file_artefact, find_first, input_hash
+from lecturer_pipeline.stages.common import file_artefact, find_first, input_hash, reusable
 from lecturer_pipeline.storage.catalog import Catalog
 from lecturer_pipeline.storage.layout import (
     deck_manifest_key,
@@ -26,7 +26,7 @@ from lecturer_pipeline.storage.layout import (
     deck_upload_keys,
     lecture_upload_keys,
 )
-from lecturer_pipeline.storage.objects import ObjectStore, sha256_file
+from lecturer_pipeline.storage.objects import ObjectInfo, ObjectStore, sha256_file
 from lecturer_pipeline.text.slides import marker_for_pages, paragraph_pages
 
 RENDER_FORMAT = 1  # bump when pages are rendered differently
@@ -48,7 +48,7 @@ def prepare_deck(
     source: dict | None = None
     if upload is not None:
         try:
-            pages, source = _pages(store, catalog, lecture_id, upload.key, upload.size, workdir)
+            pages, source = _pages(store, catalog, lecture_id, upload, workdir)
         except LecturerError as error:
             raise error.with_context(lecture_id=lecture_id, file=upload.key) from error
     shown: list[int] = []
@@ -68,9 +68,12 @@ def prepare_deck(
         "markers": {str(page): text for page, text in markers.items()},
         "headings_advance": headings,
     }
+    wanted = input_hash(deck=source and source["sha256"], script=script.sha256, headings=headings, f=RENDER_FORMAT)
+    existing = reusable(store, catalog, lecture_id, "slide_deck", wanted)
+    if existing and (source is None or source.get("reused") == "unchanged"):
+        return existing  # nothing to write: the stored deck.json says the same
     out = workdir / "deck.json"
     out.write_text(json.dumps(manifest, indent=1), encoding="utf-8")
-    wanted = input_hash(deck=source and source["sha256"], script=script.sha256, headings=headings, f=RENDER_FORMAT)
     return file_artefact(
         "slide_deck",
         deck_manifest_key(lecture_id),
@@ -87,21 +90,27 @@ def prepare_deck(
 
 
 def _pages(
-    store: ObjectStore, catalog: Catalog, lecture_id: str, key: str, size: int, workdir: Path
+    store: ObjectStore, catalog: Catalog, lecture_id: str, upload: ObjectInfo, workdir: Path
 ) -> tuple[list[dict], dict]:
-    """The deck's rendered pages, reused from the last ``deck.json`` while the upload is byte-for-byte the same."""
+    """The deck's rendered pages, reused from the last ``deck.json`` while the upload is the same: not even
+    downloaded while its size and time are unchanged, else while its bytes are."""
+    key, size = upload.key, upload.size
     if size > MAX_DECK_BYTES:
         raise InputError(f"the deck is {size} bytes; at most {MAX_DECK_BYTES} ({MAX_DECK_BYTES >> 20} MB) are allowed")
-    local = store.get_file(key, workdir / f"upload.{key.rsplit('.', 1)[-1]}")
-    digest = sha256_file(local)
+    version = {"key": key, "size": size, "modified": upload.modified.isoformat(), "format": RENDER_FORMAT}
+    before: dict = {}
     previous = catalog.get_artefact(lecture_id, "slide_deck")
     if previous is not None and store.exists(previous.key):
         before = json.loads(store.get_bytes(previous.key))
-        old = before.get("source") or {}
-        same = old.get("sha256") == digest and old.get("format") == RENDER_FORMAT
-        if same and all(store.exists(page["key"]) for page in before["pages"]):
-            local.unlink()
-            return before["pages"], {**old, "reused": True}
+    old = before.get("source") or {}
+    stored = bool(before) and all(store.exists(page["key"]) for page in before["pages"])
+    if stored and all(old.get(name) == value for name, value in version.items()):
+        return before["pages"], {**old, "reused": "unchanged"}
+    local = store.get_file(key, workdir / f"upload.{key.rsplit('.', 1)[-1]}")
+    digest = sha256_file(local)
+    if stored and old.get("sha256") == digest and old.get("format") == RENDER_FORMAT:
+        local.unlink()
+        return before["pages"], {**old, **version, "reused": "same bytes"}
     try:
         pdf = pptx_to_pdf(local, workdir) if key.endswith(".pptx") else local
         count = count_pages(pdf)
@@ -122,5 +131,4 @@ def _pages(
     for info in list(store.list(deck_pages_prefix(lecture_id))):
         if info.key not in keep:
             store.delete(info.key)
-    source = {"key": key, "sha256": digest, "pages": count, "converted": key.endswith(".pptx")}
-    return pages, {**source, "format": RENDER_FORMAT}
+    return pages, {**version, "sha256": digest, "pages": count, "converted": key.endswith(".pptx")}

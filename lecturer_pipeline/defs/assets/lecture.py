@@ -20,6 +20,8 @@ from lecturer_pipeline.workdir import step_dir
 @dg.asset(
     partitions_def=lectures_partitions,
     io_manager_key="object_io_manager",
+    # After the voice and the portrait were accepted: a lecture refused for those writes nothing under generated/.
+    deps=["speaker_embed", "portrait"],
     retry_policy=SERVICE_RETRY,
     group_name=GROUP,
     kinds={"pdf"},
