@@ -3,9 +3,11 @@ default engines. Frames of the mp4 are compared with the deck's pages at the mar
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import subprocess
+import zipfile
 from pathlib import Path
 
 import dagster as dg
@@ -143,6 +145,11 @@ def test_a_deck_and_slide_markers_make_a_1080p_lecture_video(tmp_path: Path, sam
     assert [c.text for c in chapters][:3] == ["Slide 1", "Slide 2", "Slide 3: Properties"]
     assert len(chapters) == 11  # paragraphs 7 and 8 share page 6
     assert abs(_seconds(chapters[5].start) - starts[5]) < 0.01
+
+    # The SCORM package carries the composed video, and its player's chapters are the slides.
+    with zipfile.ZipFile(store.root / f"generated/lms/{lecture_id}/{lecture_id}-scorm12.zip") as package:
+        assert hashlib.sha256(package.read("video.mp4")).hexdigest() == hashlib.sha256(mp4.read_bytes()).hexdigest()
+        assert "Slide 3: Properties" in package.read("chapters.vtt").decode()
 
     # Disclosure: MP4 tags and a C2PA manifest that validates and names the engines and the source type.
     tags = ffprobe(mp4)["format"]["tags"]

@@ -18,6 +18,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -61,15 +63,21 @@ def load_signing_pair(cert: str | None, key: str | None, home: Path) -> SigningP
     if cert and key:
         return SigningPair(_pem(cert, "LECTURER_C2PA_CERT"), _pem(key, "LECTURER_C2PA_KEY"), "LECTURER_C2PA_CERT")
     folder = home / "c2pa"
-    chain_file, key_file = folder / "signer-chain.pem", folder / "signer-key.pem"
-    if not (chain_file.is_file() and key_file.is_file()):
-        folder.mkdir(parents=True, exist_ok=True)
+    if not (folder / "signer-chain.pem").is_file():
+        # Both files are written into a fresh directory that is then renamed into place in one step: runs in
+        # several processes may race to make the pair, and the first rename wins whole (never one's key with
+        # another's certificate).
+        home.mkdir(parents=True, exist_ok=True)
+        fresh = Path(tempfile.mkdtemp(prefix=".c2pa-", dir=home))
         chain, private = make_default_pair()
-        with atomic_path(key_file) as tmp:
-            tmp.write_bytes(private)
-            os.chmod(tmp, 0o600)
-        with atomic_path(chain_file) as tmp:
-            tmp.write_bytes(chain)
+        (fresh / "signer-key.pem").write_bytes(private)
+        os.chmod(fresh / "signer-key.pem", 0o600)
+        (fresh / "signer-chain.pem").write_bytes(chain)
+        try:
+            os.rename(fresh, folder)
+        except OSError:  # another process was first
+            shutil.rmtree(fresh, ignore_errors=True)
+    chain_file, key_file = folder / "signer-chain.pem", folder / "signer-key.pem"
     return SigningPair(chain_file.read_bytes(), key_file.read_bytes(), "self-signed embedded default")
 
 

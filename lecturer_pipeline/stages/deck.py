@@ -51,6 +51,9 @@ def prepare_deck(
             pages, source = _pages(store, catalog, lecture_id, upload, workdir)
         except LecturerError as error:
             raise error.with_context(lecture_id=lecture_id, file=upload.key) from error
+    else:  # the deck was taken away: its pages belong to no lecture video any more
+        for info in list(store.list(deck_pages_prefix(lecture_id))):
+            store.delete(info.key)
     shown: list[int] = []
     markers: dict[int, str] = {}
     if pages:
