@@ -18,6 +18,7 @@ from lecturer_pipeline.ids import split_lecture_id
 from lecturer_pipeline.media.deck import MAX_DECK_BYTES, count_pages, pptx_to_pdf, render_pages
 from lecturer_pipeline.model import Artefact, LectureScript
 from lecturer_pipeline.stages.common import file_artefact, find_first, input_hash, reusable
+from lecturer_pipeline.stages.speech import require_approved
 from lecturer_pipeline.storage.catalog import Catalog
 from lecturer_pipeline.storage.layout import (
     deck_manifest_key,
@@ -41,7 +42,11 @@ def _script_file(store: ObjectStore, lecture_id: str) -> str:
 def prepare_deck(
     store: ObjectStore, catalog: Catalog, script: LectureScript, workdir: Path, *, headings: bool = True
 ) -> Artefact:
-    """``deck.json`` for the lecture (see the module docstring); errors name the lecture and the file."""
+    """``deck.json`` for the lecture (see the module docstring); errors name the lecture and the file.
+
+    A drafted script waiting for review stops the lecture here, as it would at ``speech``: nothing is written
+    under ``generated/`` before a person approved the words."""
+    require_approved(script)
     lecture_id = script.lecture_id
     upload = find_first(store, deck_upload_keys(*split_lecture_id(lecture_id)))
     pages: list[dict] = []
