@@ -87,11 +87,12 @@ CARDS_SECONDS = 6.0
 
 def assert_playable_lecture_video(mp4: Path, speech_wav: Path, *, cards_seconds: float | None = None) -> None:
     """The mp4 is H.264 (yuv420p, even size) + AAC, faststart, and as long as the speech (±0.1 s) — plus the cards
-    for the composed ``lecture.mp4``."""
-    if cards_seconds is None:
-        cards_seconds = CARDS_SECONDS if Path(mp4).name == "lecture.mp4" else 0.0
+    for the composed lecture video (1920×1080; the talking head alone is the portrait's size)."""
     info = ffprobe(mp4)
     streams = {s["codec_type"]: s for s in info["streams"]}
+    if cards_seconds is None:
+        composed = (streams["video"]["width"], streams["video"]["height"]) == (1920, 1080)
+        cards_seconds = CARDS_SECONDS if composed else 0.0
     assert streams["video"]["codec_name"] == "h264"
     assert streams["video"]["pix_fmt"] == "yuv420p"
     assert streams["video"]["width"] % 2 == 0 and streams["video"]["height"] % 2 == 0
