@@ -12,7 +12,8 @@ export GRADIO_ANALYTICS_ENABLED := False
 export HF_HUB_OFFLINE := 1
 export HF_HUB_DISABLE_TELEMETRY := 1
 
-RUNTIME_PACKAGES := ffmpeg espeak-ng
+# libreoffice-impress converts PPTX decks to PDF (headless).
+RUNTIME_PACKAGES := ffmpeg espeak-ng libreoffice-impress
 # The tests' S3 server (Ceph RADOS Gateway), and the Celery test's RabbitMQ and Redis (used when they answer on
 # 127.0.0.1:5672 / 6379, else started on free ports); PostgreSQL is installed by the tests only if none answers.
 TEST_PACKAGES := ceph-mon ceph-osd radosgw ceph-common chromium rabbitmq-server redis-server

@@ -21,8 +21,8 @@ from typing import Any
 from bench.common import REPO, log, machine, modelled_services, real_servers, sample_media
 from bench.deployment import POOL_LIMITS
 
-FIGURES = ("media", "celery", "memory", "intake", "edit", "overhead", "backfill")  # the order they run in
-ORDER = ("backfill", "edit", "memory", "overhead", "media", "celery", "intake")  # the brief's order, for the table
+FIGURES = ("media", "compose", "celery", "memory", "intake", "edit", "overhead", "backfill")  # the order they run in
+ORDER = ("backfill", "edit", "memory", "overhead", "media", "celery", "intake", "compose")  # the table's order
 TITLES = {
     "backfill": "1. Backfill efficiency (wall ÷ busiest-service bound)",
     "edit": "2. Edit re-spend (one paragraph of 20)",
@@ -31,6 +31,7 @@ TITLES = {
     "media": "5. Media vs ffmpeg CLI (convert, join)",
     "celery": "6. Render workers through Celery (wall ÷ bound)",
     "intake": "7. Intake, 15,000 uploads of 3,000 speakers on S3",
+    "compose": "8. Composition of the 1080p lecture video (wall ÷ lecture length; re-compose after an edit)",
 }
 
 
@@ -53,6 +54,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--media-seconds", type=float, default=360.0, help="(5) speech length, seconds (360)")
     parser.add_argument("--media-runs", type=int, default=3, help="(5) runs of each command, median taken (3)")
     parser.add_argument("--intake-uploads", type=int, default=15000, help="(6) lecture uploads (15000)")
+    parser.add_argument("--compose-seconds", type=float, default=120.0, help="(8) speech of the lecture (120)")
+    parser.add_argument("--compose-paragraphs", type=int, default=10, help="(8) paragraphs, one slide each (10)")
     parser.add_argument("--markdown", type=Path, metavar="RESULTS", help="print RESULTS' table as Markdown and exit")
     return parser.parse_args(argv)
 
@@ -97,6 +100,12 @@ def shown(name: str, figure: dict[str, Any]) -> str:
             f"{details['ticks']} ticks, longest {details['longest_tick_seconds']:.1f} s; idle tick "
             f"{details['idle_tick_seconds']:.2f} s; cursor {details['cursor_bytes']} B; status --course "
             f"{details['status_course_ms']:.0f} ms, --status FAILED --limit 50 {details['status_failed_ms']:.0f} ms"
+        )
+    if name == "compose":
+        return (
+            f"{value:.2f}× real time ({details['wall_seconds']:.0f} s for {figure['inputs']['lecture_seconds']:.0f} s;"
+            f" CPU {details['cpu_seconds_per_lecture_second']:.2f} s per s, load {details['load_average'][0]:.0f});"
+            f" re-compose {details['recompose_fraction']:.3f}"
         )
     return str(value)
 
@@ -156,7 +165,7 @@ def _attempt(results: dict[str, Any], name: str, action) -> Any:
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    from bench import backfill, celery_renders, edit, intake, media, memory, overhead
+    from bench import backfill, celery_renders, compose, edit, intake, media, memory, overhead
     from bench.deployment import operator_deployment
 
     wanted = [name.strip() for name in args.only.split(",") if name.strip()]
@@ -176,7 +185,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                     workdir / "media", seconds=args.media_seconds, segment_seconds=60.0, runs=args.media_runs
                 ),
             )
-        if not set(wanted) - {"media"}:
+        if "compose" in wanted:
+            _attempt(
+                results,
+                "compose",
+                lambda: compose.measure(
+                    workdir / "compose", seconds=args.compose_seconds, paragraphs=args.compose_paragraphs
+                ),
+            )
+        if not set(wanted) - {"media", "compose"}:
             return results
         log("starting PostgreSQL and Ceph RGW (S3)")
         with real_servers() as servers, contextlib.ExitStack() as stack:

@@ -103,6 +103,10 @@ def cmd_submit(args: argparse.Namespace) -> int:
             portrait=Path(args.portrait) if args.portrait else None,
             consent=consent,
         )
+    if args.deck:  # before the manifest: the sensor starts the lecture when the manifest arrives
+        from lecturer_pipeline.deck_uploads import submit_deck
+
+        submit_deck(store, args.course, args.lecture, Path(args.deck))
     lecture_id, _ = submit_lecture(store, args.course, args.lecture, manifest)
     print(f"lecture: {lecture_id}")
     return 0
@@ -204,7 +208,7 @@ def cmd_url(args: argparse.Namespace) -> int:
     settings = _settings()
     defs, store = _store_for(settings)
     catalog = defs.resources["catalog"].get_catalog()
-    video = catalog.get_artefact(args.lecture_id, "video")
+    video = catalog.get_artefact(args.lecture_id, "lecture_video") or catalog.get_artefact(args.lecture_id, "video")
     if video is None or not store.exists(video.key):
         raise LecturerError("has no video yet: materialise it first", lecture_id=args.lecture_id)
     seconds = args.expires or settings.lecturer_signed_url_seconds
@@ -263,6 +267,7 @@ def build_parser() -> argparse.ArgumentParser:
     submit.add_argument("--speaker", help="speaker name (default: the course name)")
     submit.add_argument("--voice", metavar="FILE", help="10–30 s reference recording of the speaker")
     submit.add_argument("--portrait", metavar="FILE", help="the speaker's portrait (PNG or JPEG)")
+    submit.add_argument("--deck", metavar="FILE", help="the lecture's slides (PDF or PPTX); [slide N] lines move them")
     submit.add_argument("--consent", metavar="STATEMENT", help="the statement the speaker agreed to (needed once)")
     submit.add_argument("--consent-by", metavar="NAME", help="who gave the consent (default: the speaker name)")
     submit.set_defaults(func=cmd_submit)

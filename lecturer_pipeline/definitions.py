@@ -2,7 +2,8 @@
 
 import dagster as dg
 
-from lecturer_pipeline.defs.assets import captions, media, publish, script, speaker
+from lecturer_pipeline.defs.assets import captions, lecture, media, publish, script, speaker
+from lecturer_pipeline.defs.composition import build_composition_resource
 from lecturer_pipeline.defs.executors import RELEASE_SCRATCH_HOOKS, build_executor
 from lecturer_pipeline.defs.intake import intake_job
 from lecturer_pipeline.defs.io_managers import CatalogIOManager, ObjectIOManager
@@ -22,7 +23,7 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     return dg.Definitions(
         assets=[
             asset.with_hooks(RELEASE_SCRATCH_HOOKS)
-            for asset in dg.load_assets_from_modules([script, speaker, media, publish, captions])
+            for asset in dg.load_assets_from_modules([script, speaker, media, publish, captions, lecture])
         ],
         jobs=[lecture_job, intake_job, prune_job],
         schedules=[prune_schedule],
@@ -31,6 +32,7 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
         executor=build_executor(settings),
         resources={
             **resources,
+            "composition": build_composition_resource(settings.lecturer_home),
             "object_io_manager": ObjectIOManager(
                 objects=resources["objects"], catalog=resources["catalog"], vault=resources["vault"]
             ),

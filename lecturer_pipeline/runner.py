@@ -39,7 +39,9 @@ def run_lecture(defs: dg.Definitions, instance: dg.DagsterInstance, lecture_id: 
     try:
         catalog: Catalog = resources["catalog"].get_catalog()
         row = catalog.get_lecture(lecture_id) or {}
-        video = catalog.get_artefact(lecture_id, "video") if row.get("status") == Status.COMPLETED.value else None
+        video = None
+        if row.get("status") == Status.COMPLETED.value:  # the composed lecture video, else the talking head
+            video = catalog.get_artefact(lecture_id, "lecture_video") or catalog.get_artefact(lecture_id, "video")
     except StorageError as error:  # the catalog itself is down: say so rather than crash after the run
         return LectureOutcome(lecture_id, False, result.run_id, None, _first_failure(result) or str(error))
     if result.success and video is not None:

@@ -81,10 +81,18 @@ def ffprobe(path: Path) -> dict:
     return json.loads(out)
 
 
-def assert_playable_lecture_video(mp4: Path, speech_wav: Path) -> None:
-    """The mp4 is H.264 (yuv420p, even size) + AAC, faststart, and as long as the speech (±0.1 s)."""
+# The composed lecture video (lecture.mp4) has a title and an end card around the speech (3 s each by default).
+CARDS_SECONDS = 6.0
+
+
+def assert_playable_lecture_video(mp4: Path, speech_wav: Path, *, cards_seconds: float | None = None) -> None:
+    """The mp4 is H.264 (yuv420p, even size) + AAC, faststart, and as long as the speech (±0.1 s) — plus the cards
+    for the composed lecture video (1920×1080; the talking head alone is the portrait's size)."""
     info = ffprobe(mp4)
     streams = {s["codec_type"]: s for s in info["streams"]}
+    if cards_seconds is None:
+        composed = (streams["video"]["width"], streams["video"]["height"]) == (1920, 1080)
+        cards_seconds = CARDS_SECONDS if composed else 0.0
     assert streams["video"]["codec_name"] == "h264"
     assert streams["video"]["pix_fmt"] == "yuv420p"
     assert streams["video"]["width"] % 2 == 0 and streams["video"]["height"] % 2 == 0
@@ -92,7 +100,7 @@ def assert_playable_lecture_video(mp4: Path, speech_wav: Path) -> None:
     with wave.open(str(speech_wav)) as wav:
         assert (wav.getframerate(), wav.getnchannels(), wav.getsampwidth()) == (16000, 1, 2)
         speech_seconds = wav.getnframes() / wav.getframerate()
-    assert abs(float(info["format"]["duration"]) - speech_seconds) <= 0.1
+    assert abs(float(info["format"]["duration"]) - speech_seconds - cards_seconds) <= 0.1
     head = mp4.read_bytes()[:1_000_000]
     assert 0 <= head.find(b"moov") < head.find(b"mdat"), "moov must precede mdat (+faststart)"
 

@@ -25,6 +25,7 @@ from lecturer_pipeline.text.captions import (
 )
 from lecturer_pipeline.text.chunks import plan_chunks
 from lecturer_pipeline_tests.pipeline_helpers import (
+    CARDS_SECONDS,
     definitions,
     local_settings,
     materialization_metadata,
@@ -184,8 +185,10 @@ def test_captions_of_a_lecture_cover_its_speech(headed_lecture) -> None:
         start, end = _seconds(caption.start_time), _seconds(caption.end_time)
         assert previous_end <= start < end, caption
         previous_end = end
-    assert _seconds(captions.captions[0].start_time) >= 0
-    assert previous_end <= speech_seconds
+    # Timed on the composed lecture video's clock: the speech starts after the title card, the end card follows.
+    title, end = CARDS_SECONDS / 2, CARDS_SECONDS / 2
+    assert _seconds(captions.captions[0].start_time) >= title
+    assert previous_end <= title + speech_seconds
 
     spoken = " ".join(chunk.text for chunk in plan_chunks(HEADED_SCRIPT))
     assert _squash(html.unescape("".join(c.text for c in captions.captions))) == _squash(spoken)
@@ -196,7 +199,7 @@ def test_captions_of_a_lecture_cover_its_speech(headed_lecture) -> None:
     assert _seconds(chapters[0].start_time) == 0.0
     for earlier, later in itertools.pairwise(chapters):
         assert earlier.end_time == later.start_time
-    assert speech_seconds - 0.05 <= _seconds(chapters[-1].end_time) <= speech_seconds + 0.05
+    assert abs(_seconds(chapters[-1].end_time) - (title + speech_seconds + end)) <= 0.05
 
     transcript = (store.root / transcript_key(lecture_id)).read_text(encoding="utf-8")
     assert transcript.startswith("Sets\n====\n") and "\nEquality\n--------\n" in transcript

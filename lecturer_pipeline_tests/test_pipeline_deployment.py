@@ -14,7 +14,7 @@ import yaml
 from lecturer_pipeline.definitions import build_definitions
 from lecturer_pipeline.instance import postgres_storage_config
 from lecturer_pipeline.settings import Settings
-from lecturer_pipeline.storage.layout import reference_voice_key, speech_key, video_key
+from lecturer_pipeline.storage.layout import lecture_video_key, reference_voice_key, speech_key
 from lecturer_pipeline_tests.infra import postgres
 from lecturer_pipeline_tests.pipeline_helpers import (
     assert_playable_lecture_video,
@@ -61,7 +61,7 @@ def test_lecture_on_s3_and_postgres(tmp_path: Path, sample_media, s3_server, s3_
         mp4.write_bytes(response.read())
     store.get_file(speech_key(lecture_id), wav)
     assert_playable_lecture_video(mp4, wav)
-    assert store.stat(video_key(lecture_id)).size == mp4.stat().st_size
+    assert store.stat(lecture_video_key(lecture_id)).size == mp4.stat().st_size  # the composed lecture video
 
     with sa.create_engine(pg_url).connect() as connection:
         status, script = connection.execute(
@@ -81,6 +81,8 @@ def test_lecture_on_s3_and_postgres(tmp_path: Path, sample_media, s3_server, s3_
         "speech",
         "video_segments",
         "video",
+        "slide_deck",
+        "lecture_video",
         "captions",
         "transcript",
         "lms_package",

@@ -8,7 +8,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from lecturer_pipeline.storage.layout import reference_voice_key, speech_key, video_key
+from lecturer_pipeline.storage.layout import lecture_video_key, reference_voice_key, speech_key, video_key
 from lecturer_pipeline_tests.pipeline_helpers import (
     assert_playable_lecture_video,
     check_evaluations,
@@ -35,8 +35,9 @@ def test_lecture_end_to_end_then_rerun_reuses_everything(tmp_path: Path, sample_
     first = run(defs, instance, lecture_id)
     assert first.success, first.error
     mp4 = Path(first.video)
-    assert mp4.is_absolute() and mp4 == store.root / video_key(lecture_id)
+    assert mp4.is_absolute() and mp4 == store.root / lecture_video_key(lecture_id)  # the composed lecture video
     assert_playable_lecture_video(mp4, store.root / speech_key(lecture_id))
+    assert_playable_lecture_video(store.root / video_key(lecture_id), store.root / speech_key(lecture_id))
 
     row = catalog.get_lecture(lecture_id)
     assert row["status"] == "COMPLETED" and row["video_url"] == mp4.as_uri()
@@ -50,10 +51,14 @@ def test_lecture_end_to_end_then_rerun_reuses_everything(tmp_path: Path, sample_
     portrait_meta = materialization_metadata(instance, first.run_id, "portrait")
     assert portrait_meta["faces_found"] == 1 and portrait_meta["face_choice"] == "the only face"
     assert len(portrait_meta["face_box"].split(",")) == 4 and "data:image/png;base64," in portrait_meta["preview"]
+    lecture_meta = materialization_metadata(instance, first.run_id, "lecture_video")
+    assert "data:image/jpeg;base64," in lecture_meta["preview"] and mp4.as_uri() in lecture_meta["preview"]
+    assert lecture_meta["deck_pages"] == 0 and lecture_meta["resolution"] == "1920×1080"
     assert check_evaluations(instance, first.run_id) == {
         "speech_duration_plausible": True,
         "video_matches_speech": True,
         "video_is_h264_aac": True,
+        "lecture_video_is_1080p_h264_aac": True,
     }
 
     # The plaintext upload is gone; only the sealed copy remains.
@@ -64,7 +69,7 @@ def test_lecture_end_to_end_then_rerun_reuses_everything(tmp_path: Path, sample_
     video_mtime = mp4.stat().st_mtime_ns
     second = run(defs, instance, lecture_id)
     assert second.success, second.error
-    for asset in ("reference_voice", "speaker_embed", "speech", "video"):
+    for asset in ("reference_voice", "speaker_embed", "speech", "video", "slide_deck", "lecture_video"):
         assert materialization_metadata(instance, second.run_id, asset)["reused"] is True, asset
     assert materialization_metadata(instance, second.run_id, "speech")["tts_chars_sent"] == 0
     assert mp4.stat().st_mtime_ns == video_mtime

@@ -248,7 +248,7 @@ def test_speaker_lectures_draft_approval_and_video_through_gradio_client(
     listed = _rows(table)
     assert listed["cs101--intro-to-sets"]["status"] == "COMPLETED"
     assert listed["cs101--history"]["status"] == "AWAITING_APPROVAL"
-    assert listed["cs101--history"]["stage"] == "speech" and "approve" in listed["cs101--history"]["what now"]
+    assert listed["cs101--history"]["stage"] == "slide_deck" and "approve" in listed["cs101--history"]["what now"]
     for lid, row in listed.items():
         catalogued = studio.catalog.get_lecture(lid)
         assert (row["status"], row["stage"], row["title"]) == (
@@ -344,7 +344,8 @@ def test_the_pipeline_refuses_to_speak_an_unapproved_draft(tmp_path: Path, sampl
         outcome = run(defs, instance, lecture_id)
     assert not outcome.success and f"lecturer-pipeline approve {lecture_id}" in outcome.error
     row = defs.resources["catalog"].get_catalog().get_lecture(lecture_id)
-    assert row["status"] == "AWAITING_APPROVAL" and row["stage"] == "speech" and "prime numbers" in row["script"]
+    # The gate is met at slide_deck, the first step after the script that writes under generated/ (before speech).
+    assert row["status"] == "AWAITING_APPROVAL" and row["stage"] == "slide_deck" and "prime numbers" in row["script"]
     assert list(store.list("generated/audio/")) == [] and list(store.list("generated/video/")) == []
 
 

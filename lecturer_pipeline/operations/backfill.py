@@ -19,6 +19,8 @@ LECTURE_ASSETS = (
     "speech",
     "video_segments",
     "video",
+    "slide_deck",
+    "lecture_video",
     "published_lecture",
     "captions",
     "transcript",

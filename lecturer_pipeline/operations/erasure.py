@@ -31,6 +31,8 @@ VOICE_DERIVED_KINDS = (
     "speech",
     "video_segments",
     "video",
+    "slide_deck",  # under generated/video/<lecture>/ with the videos, so erased with them
+    "lecture_video",
     "lms_package",
 )
 

@@ -25,6 +25,7 @@ from lecturer_pipeline.stages.script import MAX_UPLOAD_BYTES
 from lecturer_pipeline.storage.catalog import Catalog, Status, UploadState
 from lecturer_pipeline.storage.catalog_intake import UploadRow
 from lecturer_pipeline.storage.layout import (
+    DECK_UPLOAD_EXTENSIONS,
     LECTURE_UPLOADS_PREFIX,
     PORTRAIT_UPLOADS_PREFIX,
     VOICE_UPLOADS_PREFIX,
@@ -135,6 +136,8 @@ def _changed(listing: dict[str, ObjectInfo], known: dict[str, UploadRow], after:
         row = known.get(key)
         if row is not None and (row.etag, row.size) == (info.etag, info.size):
             continue
+        if key.rsplit(".", 1)[-1] in DECK_UPLOAD_EXTENSIONS:
+            continue  # a lecture's slide deck: read by its slide_deck asset in the lecture's run
         if key.endswith(".txt") and key[:-3] + "json" in listing:
             continue  # the manifest of the same lecture wins
         changed.append(info)

@@ -19,6 +19,7 @@ from lecturer_pipeline.storage.objects import ObjectStore
 from lecturer_pipeline.text.captions import (
     MAX_LINE_CHARS,
     MAX_LINES,
+    Cue,
     build_transcript,
     caption_cues,
     chapter_cues,
@@ -35,9 +36,18 @@ TEXT_TYPE = "text/plain; charset=utf-8"
 
 
 def make_captions(
-    store: ObjectStore, catalog: Catalog, script: LectureScript, speech: Artefact, workdir: Path
+    store: ObjectStore,
+    catalog: Catalog,
+    script: LectureScript,
+    speech: Artefact,
+    workdir: Path,
+    *,
+    lecture_video: Artefact | None = None,
 ) -> Artefact:
-    """``captions.vtt`` timed from the measured length of each spoken chunk, plus ``chapters.vtt`` for headings."""
+    """``captions.vtt`` timed from the measured length of each spoken chunk, plus ``chapters.vtt`` for headings.
+
+    With the composed ``lecture_video`` record, cues are timed on its clock (the speech starts after the title
+    card), the chapters are its slides, and a ``NOTE`` carries the AI disclosure."""
     lecture_id = script.lecture_id
     timeline = speech.details.get("timeline")
     if not timeline:
@@ -45,6 +55,14 @@ def make_captions(
             "the speech record has no timeline of its chunks; materialise speech again", lecture_id=lecture_id
         )
     total = float(speech.duration or timeline[-1]["end"])
+    composed = (lecture_video.details if lecture_video else None) or {}
+    offset = float(composed.get("speech_offset") or 0.0)
+    slides = composed.get("chapters")
+    note = composed.get("disclosure")
+    if offset:
+        timeline = [{**chunk, "start": chunk["start"] + offset, "end": chunk["end"] + offset} for chunk in timeline]
+    if lecture_video is not None and lecture_video.duration:
+        total = float(lecture_video.duration)
     wanted = input_hash(
         timeline=timeline,
         duration=total,
@@ -52,15 +70,20 @@ def make_captions(
         title=script.title,
         layout={"lines": MAX_LINES, "chars": MAX_LINE_CHARS},
         format=CAPTIONS_FORMAT,
+        slides=slides,
+        note=note,
     )
     existing = reusable(store, catalog, lecture_id, "captions", wanted)
     if existing and (not existing.details.get("chapters_key") or store.exists(existing.details["chapters_key"])):
         return existing
 
     cues = caption_cues(timeline, script.language)
-    chapters = chapter_cues(timeline, total, untitled=script.title or "Introduction")
+    if slides:
+        chapters = [Cue(float(c["start"]), float(c["end"]), (c["title"],)) for c in slides]
+    else:
+        chapters = chapter_cues(timeline, total, untitled=script.title or "Introduction")
     out = workdir / "captions.vtt"
-    out.write_text(format_vtt(cues), encoding="utf-8")
+    out.write_text(format_vtt(cues, note=note), encoding="utf-8")
     chapter_details: dict = {"chapters": len(chapters), "chapters_key": None, "chapters_sha256": None}
     if chapters:
         data = format_vtt(chapters).encode("utf-8")

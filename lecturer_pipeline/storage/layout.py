@@ -105,3 +105,43 @@ def generated_prefixes(lecture_id: str) -> tuple[str, ...]:
     """Every folder a lecture's generated media live under; the trailing slash keeps ``cs101--intro`` from
     matching ``cs101--intro-2``."""
     return tuple(f"generated/{kind}/{lecture_id}/" for kind in ("audio", "video", "captions", "lms"))
+
+
+# --- the composed lecture video (DESIGN.md §10) -----------------------------------------------------------------
+DECK_UPLOAD_EXTENSIONS = ("pdf", "pptx")
+
+
+def deck_upload_keys(course: str, lecture: str) -> list[str]:
+    """Where a lecture's slide deck may be uploaded (the PDF wins if both exist)."""
+    return [f"uploads/lectures/{course}/{lecture}.{ext}" for ext in DECK_UPLOAD_EXTENSIONS]
+
+
+def deck_manifest_key(lecture_id: str) -> str:
+    """The deck's pages (keys, hashes) and which page each paragraph of the script shows."""
+    return f"generated/video/{lecture_id}/deck/deck.json"
+
+
+def deck_page_key(lecture_id: str, page_sha256: str) -> str:
+    return f"{deck_pages_prefix(lecture_id)}{page_sha256}.png"
+
+
+def deck_pages_prefix(lecture_id: str) -> str:
+    return f"generated/video/{lecture_id}/deck/pages/"
+
+
+def composed_prefix(lecture_id: str) -> str:
+    """The composed 1920×1080 segments, cards and sound track, each under a hash of what it was made from."""
+    return f"generated/video/{lecture_id}/composed/"
+
+
+def composed_part_key(lecture_id: str, part_hash: str, ext: str = "mp4") -> str:
+    return f"{composed_prefix(lecture_id)}{part_hash}.{ext}"
+
+
+def lecture_video_key(lecture_id: str) -> str:
+    """The lecture as viewers see it: slides, talking head, cards, disclosure, C2PA manifest."""
+    return f"generated/video/{lecture_id}/lecture.mp4"
+
+
+def lecture_poster_key(lecture_id: str) -> str:
+    return f"generated/video/{lecture_id}/lecture-poster.jpg"

@@ -158,6 +158,7 @@ def build_app(studio: Studio, identities: Identities) -> gr.Blocks:
                     label="The finished lecture plays here", interactive=False, height=480, elem_id="video"
                 )
                 downloads = gr.File(label="Downloads", file_count="multiple", interactive=False, visible=False)
+                deck_pages = gr.Gallery(label="Slides, and the script line that shows each", columns=5, elem_id="deck")
 
         # --- wiring -----------------------------------------------------------------------------------------------
         app.load(on.signed_in, None, [signed_in], api_name="signed_in")
@@ -196,6 +197,7 @@ def build_app(studio: Studio, identities: Identities) -> gr.Blocks:
             api_name="list_lectures",
         )
         chooser.input(on.open_lecture, [chooser], detail, api_name="open_lecture")
+        chooser.input(on.show_deck, [chooser], [deck_pages], api_name="deck_pages")
         approve_btn.click(on.approve, [chooser, draft], detail, api_name="approve_draft")
     return app
 

@@ -14,6 +14,8 @@ STAGE_WORDS = {
     "portrait": "preparing your portrait",
     "speech": "speaking the script",
     "video": "rendering the video",
+    "slide_deck": "reading your slides",
+    "lecture_video": "composing the lecture video",
     "captions": "writing the captions",
     "transcript": "writing the transcript",
     "lms_package": "packaging it for your LMS",

@@ -18,7 +18,9 @@ import gradio as gr
 from lecturer_pipeline.errors import LecturerError
 from lecturer_pipeline.studio import actions, files, lectures
 from lecturer_pipeline.studio.auth import Identities
+from lecturer_pipeline.studio.deck import deck_thumbnails
 from lecturer_pipeline.studio.lectures import LectureRequest
+from lecturer_pipeline.studio.ownership import lecture_access
 from lecturer_pipeline.studio.text import plain
 
 log = logging.getLogger(__name__)
@@ -193,6 +195,13 @@ def build_handlers(studio: actions.Studio, identities: Identities) -> SimpleName
         user = who(request)
         lectures.approve(studio, user, lecture_id or "", text)
         return detail_outputs(lectures.lecture_detail(studio, user, lecture_id or ""))
+
+    @guard
+    def show_deck(lecture_id: str | None, request: gr.Request):
+        if not lecture_id:
+            return []
+        lecture_access(studio.store, studio.catalog, studio.accounts, who(request), lecture_id)
+        return deck_thumbnails(studio.store, lecture_id, studio.workdir)
 
     def choose_mode(mode: str):
         prompted = mode == MODE_PROMPT

@@ -32,7 +32,7 @@ from lecturer_pipeline.uploads import submit_lecture
 SUBMITTED = "SUBMITTED"  # shown for an upload the pipeline has not picked up yet (no catalog row, or a newer upload)
 # What each finished artefact is called when it is downloaded: (catalog kind, file name pattern).
 DOWNLOADS = (
-    ("video", "{id}.mp4"),
+    ("lecture_video", "{id}.mp4"),  # the composed lecture video (slides, head, cards, disclosure)
     ("captions", "{id}.vtt"),
     ("transcript", "{id}-transcript.txt"),
     ("lms_package", "{id}-scorm12.zip"),
@@ -256,7 +256,7 @@ def lecture_detail(studio: Studio, user: User, lecture_id: str) -> LectureDetail
         if not dst.exists():
             studio.store.get_file(artefact.key, dst)  # streamed: a long video never sits in memory
         files[kind] = dst
-    return LectureDetail(view, files.get("video"), files.get("captions"), list(files.values()))
+    return LectureDetail(view, files.get("lecture_video"), files.get("captions"), list(files.values()))
 
 
 def approve(studio: Studio, user: User, lecture_id: str, text: str | None) -> str:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from lecturer_pipeline.text.chunks import split_sentences
+from lecturer_pipeline.text.slides import is_slide_marker
 
 MAX_LINE_CHARS = 42
 MAX_LINES = 2
@@ -148,9 +149,11 @@ def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def format_vtt(cues: Iterable[Cue]) -> str:
-    """A WebVTT file: the header, then numbered cues."""
+def format_vtt(cues: Iterable[Cue], *, note: str | None = None) -> str:
+    """A WebVTT file: the header, an optional ``NOTE`` block (a comment players do not show), then numbered cues."""
     parts = ["WEBVTT", ""]
+    if note:  # a NOTE may not contain "-->" (WebVTT §4.1)
+        parts += [f"NOTE {' '.join(note.replace('-->', '->').split())}", ""]
     for number, cue in enumerate(cues, start=1):
         parts += [str(number), f"{_timestamp(cue.start)} --> {_timestamp(cue.end)}", *map(_escape, cue.lines), ""]
     return "\n".join(parts)
@@ -211,7 +214,7 @@ def script_blocks(script_text: str) -> list[Block]:
                 heading = " ".join(line.strip().lstrip("#").split())
                 if heading:
                     blocks.append(Block("heading", heading))
-            elif line.strip():
+            elif line.strip() and not is_slide_marker(line):  # slide markers are directions, not words
                 spoken.append(line)
         if spoken:
             blocks.append(Block("paragraph", " ".join(" ".join(spoken).split())))

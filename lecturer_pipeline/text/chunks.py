@@ -2,16 +2,18 @@
 
 Chunks follow sentence boundaries (pysbd, a rule-based splitter that works offline and knows abbreviations such as
 "Dr." and "e.g.") and never span a paragraph, so editing one paragraph changes only that paragraph's chunks. A line
-starting with ``#`` is a section heading: it is not spoken, it names the chapter its paragraphs belong to.
+starting with ``#`` is a section heading: it is not spoken, it names the chapter its paragraphs belong to. A line
+``[slide]`` or ``[slide N]`` is not spoken either; like a heading it begins a new paragraph (``text.slides``).
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 
 import pysbd
+
+from lecturer_pipeline.text.slides import script_paragraphs
 
 MAX_CHUNK_CHARS = 400
 # Zyphra language codes -> pysbd languages; others fall back to English rules.
@@ -54,20 +56,8 @@ class Chunk:
 
 
 def _paragraphs(text: str) -> list[tuple[str, str | None]]:
-    """(paragraph text, section heading) pairs; heading lines are taken out of the spoken text."""
-    found: list[tuple[str, str | None]] = []
-    section: str | None = None
-    for block in re.split(r"\n\s*\n", text):
-        spoken = []
-        for line in block.splitlines():
-            if line.lstrip().startswith("#"):
-                section = line.strip().lstrip("#").strip() or section
-            else:
-                spoken.append(line)
-        paragraph = " ".join(" ".join(spoken).split())
-        if paragraph:
-            found.append((paragraph, section))
-    return found
+    """(paragraph text, section heading) pairs; heading and slide-marker lines are taken out of the spoken text."""
+    return [(paragraph.text, paragraph.section) for paragraph in script_paragraphs(text)]
 
 
 def plan_chunks(text: str, *, language: str = "en-us", max_chars: int = MAX_CHUNK_CHARS) -> list[Chunk]:

@@ -15,8 +15,9 @@ from lecturer_pipeline.workdir import step_dir
 @dg.asset(
     partitions_def=lectures_partitions,
     io_manager_key="object_io_manager",
-    # The speech's record carries the timeline of its chunks: the audio itself is not needed.
-    ins={"speech": dg.AssetIn(metadata={"reference_only": True})},
+    # The speech's record carries the timeline of its chunks, the lecture video's its clock, slides and disclosure:
+    # neither file is needed.
+    ins={name: dg.AssetIn(metadata={"reference_only": True}) for name in ("speech", "lecture_video")},
     retry_policy=SERVICE_RETRY,
     group_name=GROUP,
     kinds={"webvtt"},
@@ -25,13 +26,21 @@ def captions(
     context: dg.AssetExecutionContext,
     lecture_script: LectureScript,
     speech: Artefact,
+    lecture_video: Artefact,
     objects: ObjectStoreResource,
     catalog: CatalogResource,
 ) -> dg.Output[Artefact]:
     """WebVTT captions from the script, timed by the measured length of each spoken chunk (``captions.vtt``), and a
     chapters track (``chapters.vtt``) when the script has ``#`` section headings."""
     with lecture_stage(context, catalog.get_catalog(), "captions"):
-        made = make_captions(objects.get_store(), catalog.get_catalog(), lecture_script, speech, step_dir("captions"))
+        made = make_captions(
+            objects.get_store(),
+            catalog.get_catalog(),
+            lecture_script,
+            speech,
+            step_dir("captions"),
+            lecture_video=lecture_video,
+        )
     titles = made.details.get("chapter_titles") or []
     listing = dg.MetadataValue.md("\n".join(f"1. {title}" for title in titles)) if titles else None
     return artefact_output(made, chapter_titles=listing)
@@ -63,7 +72,7 @@ def transcript(
     partitions_def=lectures_partitions,
     io_manager_key="object_io_manager",
     # Only the video's record: the stage streams the mp4 into the zip if (and only if) it has to build one.
-    ins={"video": dg.AssetIn(metadata={"reference_only": True})},
+    ins={"lecture_video": dg.AssetIn(metadata={"reference_only": True})},
     retry_policy=SERVICE_RETRY,
     group_name=GROUP,
     kinds={"zip"},
@@ -71,20 +80,21 @@ def transcript(
 def lms_package(
     context: dg.AssetExecutionContext,
     lecture_script: LectureScript,
-    video: Artefact,
+    lecture_video: Artefact,
     captions: Artefact,
     transcript: Artefact,
     objects: ObjectStoreResource,
     catalog: CatalogResource,
 ) -> dg.Output[Artefact]:
-    """A SCORM 1.2 package for learning management systems: an offline HTML5 player with captions, chapters and
+    """A SCORM 1.2 package for learning management systems (with the composed lecture video; its slides are the
+    chapters): an offline HTML5 player with captions, chapters and
     transcript that reports completion to the LMS when the video ends."""
     with lecture_stage(context, catalog.get_catalog(), "lms_package"):
         made = build_lms_package(
             objects.get_store(),
             catalog.get_catalog(),
             lecture_script,
-            video,
+            lecture_video,
             captions,
             transcript,
             step_dir("lms_package"),

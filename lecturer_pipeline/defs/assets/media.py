@@ -23,7 +23,8 @@ from lecturer_pipeline.workdir import step_dir
     io_manager_key="object_io_manager",
     retry_policy=SERVICE_RETRY,
     pool="zyphra",
-    deps=["portrait"],  # a refused portrait fails the lecture before any speech is paid for or stored
+    # A refused portrait, deck or slide marker fails the lecture before any speech is paid for or stored.
+    deps=["portrait", "slide_deck"],
     group_name=GROUP,
     kinds={"wav"},
     check_specs=[dg.AssetCheckSpec("speech_duration_plausible", asset="speech")],

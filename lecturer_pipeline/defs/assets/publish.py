@@ -13,7 +13,7 @@ from lecturer_pipeline.stages.publish import publish_video
 @dg.asset(
     partitions_def=lectures_partitions,
     io_manager_key="catalog_io_manager",
-    ins={"video": dg.AssetIn(metadata={"reference_only": True})},
+    ins={"lecture_video": dg.AssetIn(metadata={"reference_only": True})},
     # A lecture is published, and COMPLETED, once everything handed to learners exists.
     deps=["captions", "transcript", "lms_package"],
     group_name=GROUP,
@@ -21,14 +21,17 @@ from lecturer_pipeline.stages.publish import publish_video
 )
 def published_lecture(
     context: dg.AssetExecutionContext,
-    video: Artefact,
+    lecture_video: Artefact,
     objects: ObjectStoreResource,
     catalog: CatalogResource,
     pipeline: PipelineResource,
 ) -> dg.Output[Publication]:
-    """The finished lecture: a URL to ``video.mp4`` (pre-signed on S3) recorded in the catalog as COMPLETED."""
+    """The finished lecture: a URL to the composed ``lecture.mp4`` (pre-signed on S3) recorded in the catalog as
+    COMPLETED."""
     with lecture_stage(context, catalog.get_catalog(), "published_lecture") as lecture_id:
-        publication = publish_video(objects.get_store(), lecture_id, video, expires_seconds=pipeline.signed_url_seconds)
+        publication = publish_video(
+            objects.get_store(), lecture_id, lecture_video, expires_seconds=pipeline.signed_url_seconds
+        )
     return dg.Output(
         publication,
         metadata={
