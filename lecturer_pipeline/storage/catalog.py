@@ -31,6 +31,7 @@ class Status(StrEnum):
     PRUNED = "PRUNED"
     ERASED = "ERASED"
     AWAITING_APPROVAL = "AWAITING_APPROVAL"
+    NEEDS_REVIEW = "NEEDS_REVIEW"  # generated media failed its quality checks twice; see its quality report
 
 
 lectures = sa.Table(

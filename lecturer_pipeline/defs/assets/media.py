@@ -4,12 +4,24 @@ from collections.abc import Iterator
 
 import dagster as dg
 
-from lecturer_pipeline.defs.assets import GROUP, SERVICE_RETRY, artefact_output, check_result, poster_markdown
+from lecturer_pipeline.defs.assets import (
+    GROUP,
+    SERVICE_RETRY,
+    artefact_output,
+    blocking_check_result,
+    check_result,
+    poster_markdown,
+)
 from lecturer_pipeline.defs.partitions import lectures_partitions
 from lecturer_pipeline.defs.resources import CatalogResource, EnginesResource, ObjectStoreResource, PipelineResource
 from lecturer_pipeline.defs.tracking import lecture_stage
 from lecturer_pipeline.model import Artefact, LectureScript
-from lecturer_pipeline.stages.checks import speech_duration_plausible, video_is_h264_aac, video_matches_speech
+from lecturer_pipeline.stages.checks import (
+    speech_duration_plausible,
+    speech_quality_outcome,
+    video_is_h264_aac,
+    video_matches_speech,
+)
 from lecturer_pipeline.stages.speech import synthesize_speech
 from lecturer_pipeline.stages.video import assemble_video, render_segments
 from lecturer_pipeline.stages.voice import profile_from_json
@@ -24,7 +36,11 @@ from lecturer_pipeline.workdir import step_dir
     deps=["portrait"],  # a refused portrait fails the lecture before any speech is paid for or stored
     group_name=GROUP,
     kinds={"wav"},
-    check_specs=[dg.AssetCheckSpec("speech_duration_plausible", asset="speech")],
+    check_specs=[
+        dg.AssetCheckSpec("speech_duration_plausible", asset="speech"),
+        # Blocking: a lecture whose speech failed its quality checks is never rendered nor published.
+        dg.AssetCheckSpec("speech_quality", asset="speech", blocking=True),
+    ],
 )
 def speech(
     context: dg.AssetExecutionContext,
@@ -47,9 +63,11 @@ def speech(
             profile,
             step_dir("speech"),
             segment_seconds=engines.segment_seconds,
+            quality=True,
         )
     yield artefact_output(audio)
     yield check_result("speech_duration_plausible", speech_duration_plausible(audio, len(lecture_script.text.split())))
+    yield blocking_check_result("speech_quality", speech_quality_outcome(objects.get_store(), audio, lecture_script))
 
 
 @dg.asset(

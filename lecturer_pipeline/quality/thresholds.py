@@ -1,0 +1,35 @@
+"""The quality thresholds, each with the data it was calibrated on (``python -m bench.quality_calibration``; the
+figures are in the README's "Quality checks" section). Change them here, and re-run the calibration."""
+
+from __future__ import annotations
+
+# Round-trip ASR (pocketsphinx, a language model biased to the chunk's own text): the embedded engine's own
+# espeak-ng output scores 0.00–0.29 on the calibration sentences; the same sentence cut to its first half scores
+# ~0.5 and other words >= 0.6. A chunk passes at or below this word error rate.
+MAX_WER = 0.4
+
+# Speaker similarity (resemblyzer cosine of utterance embeddings) between a chunk and the reference clip: the
+# reference's own espeak-ng voice saying other sentences scores >= 0.94; other espeak-ng voices (f1–f5, m7, klatt,
+# …) score 0.65–0.83. A chunk of a cloning engine passes at or above this similarity.
+MIN_SIMILARITY = 0.86
+
+# "Sounds like speech": seconds of audio per character of text, per engine (espeak-ng at 160 wpm speaks ~0.055 s a
+# character; Zonos at rate 15 about 30 s per 400 characters, ~0.075). The range is wide: only a truncated answer, a
+# model trailing off or reading markup aloud falls outside it.
+SECONDS_PER_CHAR = {"espeak-ng": (0.03, 0.12), "zyphra": (0.03, 0.16)}
+DEFAULT_SECONDS_PER_CHAR = (0.03, 0.16)
+MAX_INNER_SILENCE_SECONDS = 1.5  # a pause longer than this inside one chunk (a sentence or two) is a dropout
+SILENCE_DBFS = -45.0  # a 20 ms frame quieter than this counts as silence
+MAX_CLIPPED_FRACTION = 0.001  # samples at full scale, as a fraction of all samples
+
+# Video segments: a face in at least this fraction of the sampled frames (dlib frontal face detector, upsample 1 as
+# KDTalker's own crop uses it); no stretch longer than these seconds where frames do not change or are black.
+MIN_FACE_FRACTION = 0.8
+MAX_FROZEN_SECONDS = 2.0
+FROZEN_DIFFERENCE = 0.15  # mean absolute difference between sampled frames (0–255 grey) below which nothing moves
+BLACK_LUMA = 16.0  # mean luma of a black frame (limited-range video black is 16)
+SAMPLE_FPS = 5  # frames a second the video checks look at
+# Sync proxy: the lag (seconds) at which mouth-region motion best correlates with the speech envelope; a renderer
+# that lip-syncs keeps it within this bound. NOT SyncNet's LSE-C: a cheap proxy, labelled so in the report.
+MAX_SYNC_LAG_SECONDS = 0.2
+MIN_SYNC_CORRELATION = 0.2
