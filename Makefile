@@ -12,7 +12,8 @@ export GRADIO_ANALYTICS_ENABLED := False
 export HF_HUB_OFFLINE := 1
 export HF_HUB_DISABLE_TELEMETRY := 1
 
-RUNTIME_PACKAGES := ffmpeg espeak-ng
+# gcc + python3-dev: webrtcvad (resemblyzer's voice activity detector) is built from its sdist.
+RUNTIME_PACKAGES := ffmpeg espeak-ng gcc python3-dev
 # The tests' S3 server (Ceph RADOS Gateway); PostgreSQL is installed by the tests only if none answers.
 TEST_PACKAGES := ceph-mon ceph-osd radosgw ceph-common chromium
 

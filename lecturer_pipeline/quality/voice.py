@@ -21,21 +21,25 @@ _encoder = None
 _references: dict[str, np.ndarray] = {}
 
 
+def _resemblyzer():
+    """The module, imported quietly: it and webrtcvad use deprecated scipy and pkg_resources names on import."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import resemblyzer
+
+    return resemblyzer
+
+
 def _get_encoder():
     global _encoder
     if _encoder is None:
-        with warnings.catch_warnings():  # webrtcvad imports pkg_resources, which warns on import
-            warnings.simplefilter("ignore")
-            from resemblyzer import VoiceEncoder
-
-        _encoder = VoiceEncoder("cpu", verbose=False)
+        _encoder = _resemblyzer().VoiceEncoder("cpu", verbose=False)
     return _encoder
 
 
 def embed(wav: Path) -> np.ndarray:
     """The utterance embedding of a 16 kHz mono WAV (L2-normalised)."""
-    from resemblyzer import preprocess_wav
-
+    preprocess_wav = _resemblyzer().preprocess_wav
     samples, rate = read_samples(wav)
     with _lock:
         encoder = _get_encoder()
