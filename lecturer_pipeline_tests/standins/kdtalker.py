@@ -43,7 +43,9 @@ API_NAME = "/gradio_infer"
 _ZOOM = f"1+0.02*(1-cos(2*PI*on/({FPS}*4)))"  # a 2 % zoom breathing every 4 s
 _MOUTH = (96, 28)  # size of the waveform "mouth" drawn over the lower face
 _QUIET = ("-nostdin", "-hide_banner", "-loglevel", "error")
-_BEHAVIOURS = {"error": None, "crash": None, "delay": None}  # kind -> sizes it may have (None: any)
+# kind -> sizes it may have (None: any). "blank" and "frozen" answer 200 OK with a bad clip: a grey picture with no
+# face, or the face standing still with no motion at all — what talking-head models do when they lose the face.
+_BEHAVIOURS = {"error": None, "crash": None, "delay": None, "blank": None, "frozen": None}
 
 #: What ``fail_rate`` draws from: a failure a retry can cure (a hidden crash), none that slows a test down.
 DEFAULT_FAILURE_MIX: tuple[tuple[Any, ...], ...] = (("crash",),)
@@ -109,6 +111,31 @@ def _render(face_png: Path, wav: str, seconds: float, dst: Path) -> None:
     video = ffmpeg.overlay(picture, mouth, x=(SIZE - _MOUTH[0]) // 2, y=int(SIZE * 0.68)).filter("format", "yuv420p")
     out = ffmpeg.output(
         video,
+        speech.audio,
+        str(dst),
+        format="mp4",
+        t=f"{seconds:.3f}",
+        vcodec="libx264",
+        preset="ultrafast",
+        pix_fmt="yuv420p",
+        r=FPS,
+        acodec="aac",
+        ar=16000,
+        ac=1,
+        movflags="+faststart",
+    )
+    out.global_args(*_QUIET).overwrite_output().run(capture_stdout=True, capture_stderr=True)
+
+
+def _render_bad(kind: str, face_png: Path, wav: str, seconds: float, dst: Path) -> None:
+    """A 200 OK answer with a bad clip: ``blank`` (mid-grey, no face) or ``frozen`` (the face, never moving)."""
+    if kind == "blank":
+        picture = ffmpeg.input(f"color=c=0x808080:s={SIZE}x{SIZE}:r={FPS}", f="lavfi")
+    else:
+        picture = ffmpeg.input(str(face_png), loop=1, framerate=FPS)
+    speech = ffmpeg.input(wav)
+    out = ffmpeg.output(
+        picture.filter("format", "yuv420p"),
         speech.audio,
         str(dst),
         format="mp4",
@@ -202,7 +229,8 @@ class KDTalkerStandIn:
     def fail_next(self, *behaviours: tuple[Any, ...]) -> None:
         """Queue behaviours for the next calls, one per call: ``("error", message)`` raises ``gr.Error`` (the app
         refusing its input), ``("crash",)`` raises a plain exception (Gradio hides its message), ``("delay", s)``
-        sleeps ``s`` seconds and then renders normally."""
+        sleeps ``s`` seconds and then renders normally; ``("blank",)`` / ``("frozen",)`` answer with a faceless
+        grey clip / a still face that never moves."""
         self._faults.queue(*behaviours)
 
     def fail_rate(self, p: float, seed: int = 0, behaviours: Iterable[tuple[Any, ...]] | None = None) -> None:
@@ -280,7 +308,10 @@ class KDTalkerStandIn:
         _square_face(source_image, call_dir / "face.png")
         self._sleep(seconds * self.latency_per_second)
         dst = call_dir / "result.mp4"
-        _render(call_dir / "face.png", driven_audio, seconds, dst)
+        if behaviour is not None and behaviour[0] in ("blank", "frozen"):
+            _render_bad(behaviour[0], call_dir / "face.png", driven_audio, seconds, dst)
+        else:
+            _render(call_dir / "face.png", driven_audio, seconds, dst)
         with self._lock:
             self.renders += 1
             self.seconds_rendered += seconds
