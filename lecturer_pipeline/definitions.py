@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from lecturer_pipeline.defs.assets import captions, media, publish, script, speaker
+from lecturer_pipeline.defs.assets import captions, media, publish, quality, script, speaker
 from lecturer_pipeline.defs.io_managers import CatalogIOManager, ObjectIOManager
 from lecturer_pipeline.defs.jobs import lecture_job
 from lecturer_pipeline.defs.prune import prune_job, prune_schedule
@@ -16,7 +16,7 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     settings = settings or Settings()
     resources = build_resources(settings)
     return dg.Definitions(
-        assets=dg.load_assets_from_modules([script, speaker, media, publish, captions]),
+        assets=dg.load_assets_from_modules([script, speaker, media, publish, captions, quality]),
         jobs=[lecture_job, prune_job],
         schedules=[prune_schedule],
         sensors=[build_upload_sensor(settings.lecturer_sensor_interval_seconds)],

@@ -104,3 +104,22 @@ def plain_verdict(report: dict[str, Any] | None) -> str:
     if accepted:
         return f"Checked: {len(accepted)} part(s) approved as they are by an operator; the rest passed."
     return "Checked: the speech says the script in the speaker's voice and the video keeps a face."
+
+
+def build_report(store: ObjectStore, lecture_id: str) -> dict[str, Any]:
+    """The lecture's whole report from the speech and video parts; stored at ``report_key``."""
+    speech = get_json(store, speech_report_key(lecture_id))
+    video = get_json(store, video_report_key(lecture_id))
+    passed = bool(speech and speech.get("passed")) and bool(video and video.get("passed"))
+    whole = {
+        "lecture_id": lecture_id,
+        "verdict": "pass" if passed else "needs review",
+        "passed": passed,
+        "qa_seconds": round(sum(float((p or {}).get("qa_seconds", 0.0)) for p in (speech, video)), 3),
+        "speech": speech,
+        "video": video,
+        "sync_note": "sync is a proxy (mouth-region motion vs the speech envelope), not SyncNet LSE-C",
+    }
+    whole["summary"] = plain_verdict(whole)
+    put_json(store, report_key(lecture_id), whole)
+    return whole

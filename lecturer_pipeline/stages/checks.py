@@ -73,3 +73,16 @@ def speech_quality_outcome(store: ObjectStore, speech: Artefact, script: Lecture
     metadata["accepted"] = accepted
     metadata["qa_seconds"] = float(part.get("qa_seconds", 0.0))
     return CheckOutcome(not bad, description, metadata)
+
+
+def video_quality_outcome(store: ObjectStore, lecture_id: str) -> CheckOutcome:
+    """What the video part of the quality report says (``quality/segments.py`` wrote it while rendering)."""
+    part = report.get_json(store, report.video_report_key(lecture_id))
+    if part is None:
+        # A video rendered before the checks existed: say so (it is not claimed to have passed them).
+        return CheckOutcome(True, "not checked: its segments were rendered before quality checks existed", {})
+    segments = part.get("segments", [])
+    bad = [s for s in segments if not s["passed"]]
+    sync = "sync proxy (not SyncNet LSE-C)" if part.get("lip_sync") else "sync not applicable (no lip-sync renderer)"
+    description = f"{len(segments) - len(bad)} of {len(segments)} newly rendered segments keep a face and move; {sync}"
+    return CheckOutcome(not bad, description, {"segments": len(segments), "failing": len(bad)})

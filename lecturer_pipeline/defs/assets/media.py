@@ -21,6 +21,7 @@ from lecturer_pipeline.stages.checks import (
     speech_quality_outcome,
     video_is_h264_aac,
     video_matches_speech,
+    video_quality_outcome,
 )
 from lecturer_pipeline.stages.speech import synthesize_speech
 from lecturer_pipeline.stages.video import assemble_video, render_segments
@@ -114,6 +115,8 @@ def video_segments(
     check_specs=[
         dg.AssetCheckSpec("video_matches_speech", asset="video"),
         dg.AssetCheckSpec("video_is_h264_aac", asset="video"),
+        # Blocking: a video whose segments failed their quality checks is not captioned, packaged nor published.
+        dg.AssetCheckSpec("video_quality", asset="video", blocking=True),
     ],
 )
 def video(
@@ -132,3 +135,4 @@ def video(
     yield artefact_output(clip, preview=poster_markdown(objects.get_store(), clip, pipeline.signed_url_seconds))
     yield check_result("video_matches_speech", video_matches_speech(clip, speech))
     yield check_result("video_is_h264_aac", video_is_h264_aac(clip))
+    yield blocking_check_result("video_quality", video_quality_outcome(objects.get_store(), lecture_id))
