@@ -21,14 +21,15 @@ from typing import Any
 from bench.common import REPO, log, machine, modelled_services, real_servers, sample_media
 from bench.deployment import POOL_LIMITS
 
-FIGURES = ("media", "memory", "edit", "overhead", "backfill")  # the order they run in (cheapest first)
-ORDER = ("backfill", "edit", "memory", "overhead", "media")  # the order of the brief, for the table
+FIGURES = ("media", "quality", "memory", "edit", "overhead", "backfill")  # the order they run in (cheapest first)
+ORDER = ("backfill", "edit", "memory", "overhead", "media", "quality")  # the order of the brief, for the table
 TITLES = {
     "backfill": "1. Backfill efficiency (wall ÷ busiest-service bound)",
     "edit": "2. Edit re-spend (one paragraph of 20)",
     "memory": "3. Memory, storing + loading a video artefact",
     "overhead": "4. Orchestration overhead per lecture",
     "media": "5. Media vs ffmpeg CLI (convert, join)",
+    "quality": "6. QA time per lecture (÷ modelled TTS time)",
 }
 
 
@@ -50,6 +51,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--overhead-samples", type=int, default=3, help="(4) launched runs, median taken (3)")
     parser.add_argument("--media-seconds", type=float, default=360.0, help="(5) speech length, seconds (360)")
     parser.add_argument("--media-runs", type=int, default=3, help="(5) runs of each command, median taken (3)")
+    parser.add_argument("--quality-seconds", type=float, default=60.0, help="(6) speech checked, seconds (60)")
     parser.add_argument("--markdown", type=Path, metavar="RESULTS", help="print RESULTS' table as Markdown and exit")
     return parser.parse_args(argv)
 
@@ -81,6 +83,11 @@ def shown(name: str, figure: dict[str, Any]) -> str:
         return (
             f"convert {details['convert_pipeline_x_realtime']:.0f}× RT (ratio {details['convert_ratio']:.2f}), "
             f"join {details['join_pipeline_x_realtime']:.0f}× RT (ratio {details['join_ratio']:.2f})"
+        )
+    if name == "quality":
+        return (
+            f"{value:.1%} ({details['speech_qa_seconds'] + details['video_qa_seconds']:.1f} s QA for "
+            f"{details['audio_seconds']:.0f} s of speech; models load in {details['model_load_seconds']:.1f} s once)"
         )
     return str(value)
 
@@ -140,7 +147,7 @@ def _attempt(results: dict[str, Any], name: str, action) -> Any:
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    from bench import backfill, edit, media, memory, overhead
+    from bench import backfill, edit, media, memory, overhead, quality
     from bench.deployment import operator_deployment
 
     wanted = [name.strip() for name in args.only.split(",") if name.strip()]
@@ -160,7 +167,18 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                     workdir / "media", seconds=args.media_seconds, segment_seconds=60.0, runs=args.media_runs
                 ),
             )
-        if not set(wanted) - {"media"}:
+        if "quality" in wanted:
+            _attempt(
+                results,
+                "quality",
+                lambda: quality.measure(
+                    workdir / "quality",
+                    sample_media(workdir / "quality-media"),
+                    seconds=args.quality_seconds,
+                    tts_latency=args.tts_latency,
+                ),
+            )
+        if not set(wanted) - {"media", "quality"}:
             return results
         log("starting PostgreSQL and Ceph RGW (S3)")
         with real_servers() as servers, contextlib.ExitStack() as stack:
