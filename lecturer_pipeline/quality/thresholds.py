@@ -5,8 +5,9 @@ from __future__ import annotations
 
 # Round-trip ASR (pocketsphinx, a language model biased to the chunk's own text): the embedded engine's own
 # espeak-ng output scores 0.00–0.64 on the calibration sentences (most <= 0.29), other words 0.71–0.93. A chunk
-# passes at or below this word error rate (a thin margin on synthetic speech: see the README). Half the text scores 0.5–0.58 — the recogniser cannot separate that from
-# good audio, so an answer that stops half way is caught by its length per character instead (below).
+# passes at or below this word error rate (a thin margin on synthetic speech: see the README). Half the text
+# scores 0.50–0.64 — the recogniser cannot separate that from good audio, so an answer that stops half way is caught
+# by its length per character instead (below).
 MAX_WER = 0.7
 
 # Speaker similarity (resemblyzer cosine of utterance embeddings) between a chunk and the reference clip: the
