@@ -26,6 +26,7 @@ _WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
 _LANGUAGES = ("en-us",)
 _lock = threading.Lock()
 _decoder = None
+_pronunciations: dict[str, list[str]] | None = None
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,21 @@ def _get_decoder():
         # dither: synthetic speech has digital silence, on which the feature extraction otherwise degenerates.
         _decoder = Decoder(samprate=16000, logfn="/dev/null", dither=True)
     return _decoder
+
+
+def _dictionary() -> dict[str, list[str]]:
+    """The bundled CMU dictionary, word -> its dictionary lines (alternative pronunciations included), read once."""
+    global _pronunciations
+    if _pronunciations is None:
+        from pocketsphinx import get_model_path
+
+        found: dict[str, list[str]] = {}
+        path = Path(get_model_path()) / "en-us" / "cmudict-en-us.dict"
+        for line in path.read_text(encoding="utf-8").splitlines():
+            word = line.split(" ", 1)[0]
+            found.setdefault(word.split("(", 1)[0], []).append(line)
+        _pronunciations = found
+    return _pronunciations
 
 
 def biased_arpa(words: list[str]) -> str:
@@ -78,12 +94,18 @@ def recognise(wav: Path, text: str, *, language: str) -> Recognition:
         raw = audio.readframes(audio.getnframes())
     with _lock:
         decoder = _get_decoder()
+        pronunciations = _dictionary()
         reference = words_of(text)
-        known = [w for w in reference if decoder.lookup_word(w)]
+        known = [w for w in reference if w in pronunciations]
         if not known:
             note = "WER not available: no word of the text is in the dictionary"
             return Recognition(None, "", 0, len(reference), note)
         with tempfile.TemporaryDirectory(prefix="lecturer-asr-") as work:
+            # A dictionary of the chunk's words only: building the search over the whole CMU dictionary costs
+            # seconds per chunk, over a few dozen words nothing.
+            words = Path(work) / "chunk.dict"
+            words.write_text("\n".join(line for w in sorted(set(known)) for line in pronunciations[w]) + "\n")
+            decoder.load_dict(str(words))
             model = Path(work) / "biased.arpa"
             model.write_text(biased_arpa(known), encoding="utf-8")
             decoder.add_lm("chunk", NGramModel(decoder.config, decoder.logmath, str(model)))
