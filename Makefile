@@ -12,8 +12,9 @@ export GRADIO_ANALYTICS_ENABLED := False
 export HF_HUB_OFFLINE := 1
 export HF_HUB_DISABLE_TELEMETRY := 1
 
-# libreoffice-impress converts PPTX decks to PDF (headless).
-RUNTIME_PACKAGES := ffmpeg espeak-ng libreoffice-impress
+# libreoffice-impress converts PPTX decks to PDF (headless); gcc + python3-dev build webrtcvad (resemblyzer's
+# voice activity detector) from its sdist.
+RUNTIME_PACKAGES := ffmpeg espeak-ng libreoffice-impress gcc python3-dev
 # The tests' S3 server (Ceph RADOS Gateway), and the Celery test's RabbitMQ and Redis (used when they answer on
 # 127.0.0.1:5672 / 6379, else started on free ports); PostgreSQL is installed by the tests only if none answers.
 TEST_PACKAGES := ceph-mon ceph-osd radosgw ceph-common chromium rabbitmq-server redis-server

@@ -21,8 +21,8 @@ from typing import Any
 from bench.common import REPO, log, machine, modelled_services, real_servers, sample_media
 from bench.deployment import POOL_LIMITS
 
-FIGURES = ("media", "compose", "celery", "memory", "intake", "edit", "overhead", "backfill")  # the order they run in
-ORDER = ("backfill", "edit", "memory", "overhead", "media", "celery", "intake", "compose")  # the table's order
+FIGURES = ("media", "quality", "compose", "celery", "memory", "intake", "edit", "overhead", "backfill")  # run order
+ORDER = ("backfill", "edit", "memory", "overhead", "media", "celery", "intake", "compose", "quality")  # table order
 TITLES = {
     "backfill": "1. Backfill efficiency (wall ÷ busiest-service bound)",
     "edit": "2. Edit re-spend (one paragraph of 20)",
@@ -32,6 +32,7 @@ TITLES = {
     "celery": "6. Render workers through Celery (wall ÷ bound)",
     "intake": "7. Intake, 15,000 uploads of 3,000 speakers on S3",
     "compose": "8. Composition of the 1080p lecture video (wall ÷ lecture length; re-compose after an edit)",
+    "quality": "9. QA time per lecture (÷ modelled TTS time)",
 }
 
 
@@ -53,9 +54,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--overhead-samples", type=int, default=3, help="(4) launched runs, median taken (3)")
     parser.add_argument("--media-seconds", type=float, default=360.0, help="(5) speech length, seconds (360)")
     parser.add_argument("--media-runs", type=int, default=3, help="(5) runs of each command, median taken (3)")
-    parser.add_argument("--intake-uploads", type=int, default=15000, help="(6) lecture uploads (15000)")
+    parser.add_argument("--intake-uploads", type=int, default=15000, help="(7) lecture uploads (15000)")
     parser.add_argument("--compose-seconds", type=float, default=120.0, help="(8) speech of the lecture (120)")
     parser.add_argument("--compose-paragraphs", type=int, default=10, help="(8) paragraphs, one slide each (10)")
+    parser.add_argument("--quality-seconds", type=float, default=60.0, help="(9) speech checked, seconds (60)")
     parser.add_argument("--markdown", type=Path, metavar="RESULTS", help="print RESULTS' table as Markdown and exit")
     return parser.parse_args(argv)
 
@@ -106,6 +108,11 @@ def shown(name: str, figure: dict[str, Any]) -> str:
             f"{value:.2f}× real time ({details['wall_seconds']:.0f} s for {figure['inputs']['lecture_seconds']:.0f} s;"
             f" CPU {details['cpu_seconds_per_lecture_second']:.2f} s per s, load {details['load_average'][0]:.0f});"
             f" re-compose {details['recompose_fraction']:.3f}"
+        )
+    if name == "quality":
+        return (
+            f"{value:.1%} ({details['speech_qa_seconds'] + details['video_qa_seconds']:.1f} s QA for "
+            f"{details['audio_seconds']:.0f} s of speech; models load in {details['model_load_seconds']:.1f} s once)"
         )
     return str(value)
 
@@ -165,7 +172,7 @@ def _attempt(results: dict[str, Any], name: str, action) -> Any:
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    from bench import backfill, celery_renders, compose, edit, intake, media, memory, overhead
+    from bench import backfill, celery_renders, compose, edit, intake, media, memory, overhead, quality
     from bench.deployment import operator_deployment
 
     wanted = [name.strip() for name in args.only.split(",") if name.strip()]
@@ -193,7 +200,18 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                     workdir / "compose", seconds=args.compose_seconds, paragraphs=args.compose_paragraphs
                 ),
             )
-        if not set(wanted) - {"media", "compose"}:
+        if "quality" in wanted:
+            _attempt(
+                results,
+                "quality",
+                lambda: quality.measure(
+                    workdir / "quality",
+                    sample_media(workdir / "quality-media"),
+                    seconds=args.quality_seconds,
+                    tts_latency=args.tts_latency,
+                ),
+            )
+        if not set(wanted) - {"media", "compose", "quality"}:
             return results
         log("starting PostgreSQL and Ceph RGW (S3)")
         with real_servers() as servers, contextlib.ExitStack() as stack:

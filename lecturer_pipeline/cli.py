@@ -237,6 +237,21 @@ def cmd_approve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_accept_quality(args: argparse.Namespace) -> int:
+    from lecturer_pipeline.ids import split_lecture_id
+    from lecturer_pipeline.quality.gate import accept_quality
+
+    split_lecture_id(args.lecture_id)
+    defs, store = _store_for(_settings())
+    approved = accept_quality(store, defs.resources["catalog"].get_catalog(), args.lecture_id, by=args.by)
+    print(f"lecture: {args.lecture_id}")
+    chunks = ", ".join(map(str, approved)) or "none (nothing was failing)"
+    print(
+        f"approved as they are: chunks {chunks}; run `lecturer-pipeline materialize {args.lecture_id}`", file=sys.stderr
+    )
+    return 0
+
+
 def cmd_studio(args: argparse.Namespace) -> int:
     from lecturer_pipeline.studio import launch
 
@@ -286,6 +301,13 @@ def build_parser() -> argparse.ArgumentParser:
     approve.add_argument("lecture_id")
     approve.add_argument("--script", metavar="FILE", help="the reviewed text to use instead of the draft")
     approve.set_defaults(func=cmd_approve)
+
+    accept = commands.add_parser(
+        "accept-quality", help="approve a NEEDS_REVIEW lecture's failing speech chunks as they are (see its report)"
+    )
+    accept.add_argument("lecture_id")
+    accept.add_argument("--by", default="operator", help="who approved them (recorded in the quality report)")
+    accept.set_defaults(func=cmd_accept_quality)
 
     forget = commands.add_parser("forget-speaker", help="erase a speaker's voice, portrait, consent and speech")
     forget.add_argument("speaker")

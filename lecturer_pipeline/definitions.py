@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from lecturer_pipeline.defs.assets import captions, lecture, media, publish, script, speaker
+from lecturer_pipeline.defs.assets import captions, lecture, media, publish, quality, script, speaker
 from lecturer_pipeline.defs.composition import build_composition_resource
 from lecturer_pipeline.defs.executors import RELEASE_SCRATCH_HOOKS, build_executor
 from lecturer_pipeline.defs.intake import intake_job
@@ -23,7 +23,7 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     return dg.Definitions(
         assets=[
             asset.with_hooks(RELEASE_SCRATCH_HOOKS)
-            for asset in dg.load_assets_from_modules([script, speaker, media, publish, captions, lecture])
+            for asset in dg.load_assets_from_modules([script, speaker, media, publish, captions, lecture, quality])
         ],
         jobs=[lecture_job, intake_job, prune_job],
         schedules=[prune_schedule],

@@ -60,6 +60,11 @@ class AwaitingApproval(LecturerError):
     """A drafted script has not been reviewed yet: nothing is spoken or rendered until a person approves it."""
 
 
+class NeedsReview(LecturerError):
+    """Generated media failed its quality checks twice (DESIGN.md §8): nothing after it is made until an operator
+    approves it as it is (``lecturer-pipeline accept-quality``) or edits the script."""
+
+
 class StorageError(LecturerError):
     """The object store or catalog failed; the run may be retried once the store is back."""
 

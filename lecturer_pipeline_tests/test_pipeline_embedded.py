@@ -59,6 +59,8 @@ def test_lecture_end_to_end_then_rerun_reuses_everything(tmp_path: Path, sample_
         "video_matches_speech": True,
         "video_is_h264_aac": True,
         "lecture_video_is_1080p_h264_aac": True,
+        "speech_quality": True,  # the embedded default passes its own quality checks
+        "video_quality": True,
     }
 
     # The plaintext upload is gone; only the sealed copy remains.

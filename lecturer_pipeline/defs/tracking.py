@@ -17,6 +17,7 @@ from lecturer_pipeline.errors import (
     ConfigurationError,
     InputError,
     LecturerError,
+    NeedsReview,
     ServiceError,
     StorageError,
 )
@@ -24,7 +25,7 @@ from lecturer_pipeline.ids import split_lecture_id
 from lecturer_pipeline.storage.catalog import Catalog, Status
 
 SERVICE_RETRIES = 3
-HELD = (Status.FAILED.value, Status.AWAITING_APPROVAL.value)
+HELD = (Status.FAILED.value, Status.AWAITING_APPROVAL.value, Status.NEEDS_REVIEW.value)
 
 
 def _is_permanent(error: Exception) -> bool:
@@ -47,6 +48,9 @@ def lecture_stage(context: dg.AssetExecutionContext, catalog: Catalog, stage: st
         yield lecture_id
     except AwaitingApproval as error:
         catalog.set_status(lecture_id, Status.AWAITING_APPROVAL, stage=stage, error=str(error), run_id=run_id)
+        raise dg.Failure(description=str(error), allow_retries=False) from error
+    except NeedsReview as error:
+        catalog.set_status(lecture_id, Status.NEEDS_REVIEW, stage=stage, error=str(error), run_id=run_id)
         raise dg.Failure(description=str(error), allow_retries=False) from error
     except Exception as error:
         message = str(error.with_context(lecture_id=lecture_id)) if isinstance(error, LecturerError) else str(error)

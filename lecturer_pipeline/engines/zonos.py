@@ -113,7 +113,7 @@ class ZonosSpeechEngine:
         """What changes the audio; the URL does not."""
         return {"model": self.model, "speaking_rate": self.speaking_rate, "seed": self.seed, "api": API_NAME}
 
-    def inputs(self, text: str, speaker_wav: Path, language: str) -> list[Any]:
+    def inputs(self, text: str, speaker_wav: Path, language: str, seed: int | None = None) -> list[Any]:
         """The 29 inputs of ``generate_audio``, in the app's order."""
         d = DEFAULTS
         return [
@@ -121,10 +121,14 @@ class ZonosSpeechEngine:
             *EMOTION_DEFAULTS,
             d["vq_single"], d["fmax"], d["pitch_std"], self.speaking_rate, d["dnsmos_ovrl"], d["speaker_noised"],
             d["cfg_scale"], d["top_p"], d["top_k"], d["min_p"], d["linear"], d["confidence"], d["quadratic"],
-            self.seed, False, list(d["unconditional_keys"]),
+            self.seed if seed is None else seed, False, list(d["unconditional_keys"]),
         ]  # fmt: skip
 
-    def synthesize(self, text: str, profile: SpeakerProfile, dst_wav: Path, *, language: str) -> float:
+    takes_seed = True  # a quality retry asks with another seed (the app is deterministic for a fixed one)
+
+    def synthesize(
+        self, text: str, profile: SpeakerProfile, dst_wav: Path, *, language: str, seed_offset: int = 0
+    ) -> float:
         """Speak ``text`` in the profile's voice into a 16 kHz mono WAV at ``dst_wav``; return its seconds."""
         if not text.strip():
             raise ValueError("nothing to speak: the text is empty")
@@ -137,7 +141,7 @@ class ZonosSpeechEngine:
             speaker = Path(work) / f"{profile.fingerprint[:16] or 'speaker'}.wav"
             speaker.write_bytes(base64.b64decode(profile.speaker_audio_b64))
             try:
-                audio, _seed = self._call(self.inputs(text, speaker, language))
+                audio, _seed = self._call(self.inputs(text, speaker, language, self.seed + seed_offset))
             except Exception as exc:
                 error = self._service_error(exc)
                 if error is None:

@@ -54,9 +54,14 @@ def speak_fully(
     *,
     language: str,
     log: Callable[[str], None] | None = None,
+    seed: int = 0,
 ) -> int:
-    """Speak ``text`` into ``dst`` with nothing cut off; return the number of calls made."""
-    seconds = engine.synthesize(text, profile, dst, language=language)
+    """Speak ``text`` into ``dst`` with nothing cut off; return the number of calls made. ``seed`` > 0 asks an engine
+    that takes one (``takes_seed``, e.g. Zonos) for a different answer than its first (a quality retry)."""
+    if seed and getattr(engine, "takes_seed", False):
+        seconds = engine.synthesize(text, profile, dst, language=language, seed_offset=seed)  # type: ignore[call-arg]
+    else:
+        seconds = engine.synthesize(text, profile, dst, language=language)
     cap = getattr(engine, "max_seconds", None)
     if cap is None:
         return 1
@@ -75,7 +80,7 @@ def speak_fully(
     parts = [dst.with_name(f"{dst.stem}-{index}.wav") for index in range(2)]
     try:
         for half, part in zip(halves, parts, strict=True):
-            calls += speak_fully(engine, half, profile, part, language=language, log=log)
+            calls += speak_fully(engine, half, profile, part, language=language, log=log, seed=seed)
         concat_wavs(parts, dst, gap_seconds=HALF_GAP_SECONDS)
     finally:
         for part in parts:

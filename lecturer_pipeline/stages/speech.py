@@ -20,6 +20,7 @@ from lecturer_pipeline.engines.base import SpeakerProfile, SpeechEngine
 from lecturer_pipeline.errors import AwaitingApproval
 from lecturer_pipeline.media.audio import concat_wavs, wav_duration
 from lecturer_pipeline.model import Artefact, LectureScript
+from lecturer_pipeline.quality.gate import SpeechGate
 from lecturer_pipeline.stages.common import file_artefact, input_hash, reusable
 from lecturer_pipeline.stages.speaking import max_chunk_chars, speak_fully
 from lecturer_pipeline.storage.catalog import Catalog
@@ -71,9 +72,13 @@ def synthesize_speech(
     segment_seconds: float = DEFAULT_SEGMENT_SECONDS,
     chunk_seconds: float | None = None,
     log: Callable[[str], None] | None = None,
+    quality: bool = False,
 ) -> Artefact:
     """Speak the script, reusing every chunk already stored for the same text, voice and engine. Chunks are sized
-    below the engine's cap, and an answer that was cut short is asked again in halves (``stages/speaking.py``)."""
+    below the engine's cap, and an answer that was cut short is asked again in halves (``stages/speaking.py``).
+
+    With ``quality``, every new chunk is checked before it is stored as good, asked for once more if it fails, and
+    the lecture is held for review (NeedsReview) when one fails twice (``quality/gate.py``)."""
     require_approved(script)
     lecture_id = script.lecture_id
     voice = {"voice": profile.fingerprint, "engine": engine.name, "params": engine.params(), "lang": script.language}
@@ -91,13 +96,25 @@ def synthesize_speech(
     seconds: list[float] = []
     keep: set[str] = set()
     chars_sent = chars_cached = requests = 0
+    gate = SpeechGate(store, engine, profile, lecture_id, script.language, workdir) if quality else None
     for index, chunk in enumerate(chunks):
-        key = speech_chunk_key(lecture_id, input_hash(text=chunk.text, **voice))
+        chunk_hash = input_hash(text=chunk.text, **voice)
+        key = speech_chunk_key(lecture_id, chunk_hash)
         keep.add(key)
         local = workdir / f"chunk-{index:04d}.wav"
         if store.exists(key):
             store.get_file(key, local)
             chars_cached += len(chunk.text)
+            if gate:
+                gate.cached(index, chunk_hash)
+        elif gate:
+
+            def speak(dst: Path, attempt: int, text: str = chunk.text) -> int:
+                return speak_fully(engine, text, profile, dst, language=script.language, log=log, seed=attempt)
+
+            spent = gate.produce(index, chunk.text, key, chunk_hash, local, speak)
+            chars_sent += spent * len(chunk.text)
+            requests += spent
         else:
             requests += speak_fully(engine, chunk.text, profile, local, language=script.language, log=log)
             store.put_file(key, local, content_type="audio/wav")
@@ -105,6 +122,7 @@ def synthesize_speech(
         parts.append(local)
         seconds.append(wav_duration(local))
 
+    qa = gate.finish() if gate else {}  # raises NeedsReview (after storing the report) when a chunk failed twice
     segments = group_segments(chunks, seconds, segment_seconds)
     segment_files: list[Path] = []
     segment_seconds_list: list[float] = []
@@ -157,6 +175,7 @@ def synthesize_speech(
             # Where the render segments end and where each chunk is spoken: the video and captions stages use these.
             "segment_seconds": segment_seconds_list,
             "timeline": timeline,
+            **qa,
         },
     )
 

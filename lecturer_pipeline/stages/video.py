@@ -21,6 +21,7 @@ from lecturer_pipeline.engines.base import VideoEngine
 from lecturer_pipeline.media.audio import split_wav, wav_duration
 from lecturer_pipeline.media.video import AudioTrackEncode, extract_frame, join_video_with_track
 from lecturer_pipeline.model import Artefact
+from lecturer_pipeline.quality.segments import SegmentGate
 from lecturer_pipeline.security.licence import check_licence
 from lecturer_pipeline.stages.common import file_artefact, input_hash, reusable
 from lecturer_pipeline.storage.catalog import Catalog
@@ -77,9 +78,11 @@ def render_segments(
     pieces = split_wav(speech_wav, cut_points(speech.details.get("segment_seconds") or []), workdir / "segments")
     # The video's sound track is encoded while the renderer works (its CPU is idle meanwhile), so the join after
     # the renders only copies streams.
+    gate = SegmentGate(store, engine, lecture_id, portrait_png)
     with AudioTrackEncode(speech_wav, workdir / "sound.m4a") as encode:
-        done = _render_segments(store, engine, lecture_id, pieces, portrait_png, portrait.sha256, params)
+        done = _render_segments(store, engine, lecture_id, pieces, portrait_png, portrait.sha256, params, gate)
         track = encode.wait()
+    qa = gate.finish()  # raises NeedsReview (after storing its report) when a segment failed twice
     sound = {"key": video_sound_key(lecture_id), "sha256": sha256_file(track)}
     store.put_file(sound["key"], track, content_type="audio/mp4")
     for path in (*done.clips, track, speech_wav, portrait_png):
@@ -102,6 +105,7 @@ def render_segments(
             "renders": done.renders,
             "render_seconds_sent": round(done.sent, 3),
             "render_seconds_cached": round(done.cached, 3),
+            **qa,
         },
     )
 
@@ -170,6 +174,7 @@ def _render_segments(
     portrait_png: Path,
     portrait_sha256: str,
     params: dict,
+    gate: SegmentGate,
 ) -> _Segments:
     """Each piece of speech as a video segment: fetched if stored under its hash, else rendered and stored at once
     (so a failure later renders only what is missing). The pieces are deleted as they are used."""
@@ -182,10 +187,9 @@ def _render_segments(
             store.get_file(key, clip)
             done.cached += seconds
         else:
-            engine.render(portrait_png, piece, clip)
-            store.put_file(key, clip, content_type="video/mp4")
-            done.sent += seconds
-            done.renders += 1
+            renders = gate.render_checked(index, portrait_png, piece, clip, key)  # stores it if it passes
+            done.sent += seconds * renders
+            done.renders += renders
         piece.unlink()
         done.clips.append(clip)
         done.manifest.append({"key": key, "seconds": round(seconds, 6)})  # the key names the content

@@ -26,6 +26,7 @@ class Status(StrEnum):
     PRUNED = "PRUNED"
     ERASED = "ERASED"
     AWAITING_APPROVAL = "AWAITING_APPROVAL"
+    NEEDS_REVIEW = "NEEDS_REVIEW"  # generated media failed its quality checks twice; see its quality report
 
 
 class UploadState(StrEnum):

@@ -73,6 +73,12 @@ def explain(status: str, stage: str | None, error: str | None, lecture_id: str) 
         message = _plain_error(error, lecture_id)
         doing = STAGE_WORDS.get(stage or "", stage or "working")
         return f"Failed while {doing}: {message} — {_what_to_do(stage, message)}"
+    if status == Status.NEEDS_REVIEW.value:
+        return (
+            "Held for review: part of the generated speech or video did not pass the quality checks twice (wrong "
+            "words, another voice, or a lost face). Your operator listens to it and approves it as it is, or you "
+            "edit the script and submit it again; only the failing parts are made again."
+        )
     if status == Status.PRUNED.value:
         return "It stayed unfinished for too long and its partial files were cleared: submit it again."
     if status == Status.ERASED.value:

@@ -57,7 +57,9 @@ API_NAME = "/gradio_infer"
 _ZOOM = f"1+0.02*(1-cos(2*PI*on/({FPS}*4)))"  # a 2 % zoom breathing every 4 s
 _MOUTH = (96, 28)  # size of the waveform "mouth" drawn over the lower face
 _QUIET = ("-nostdin", "-hide_banner", "-loglevel", "error")
-_BEHAVIOURS = {"error": None, "crash": None, "delay": None, "quota": (1, 2)}  # kind -> sizes (None: any)
+# kind -> sizes (None: any). "blank" and "frozen" answer 200 OK with a bad clip: a grey picture with no
+# face, or the face standing still with no motion at all — what talking-head models do when they lose the face.
+_BEHAVIOURS = {"error": None, "crash": None, "delay": None, "quota": (1, 2), "blank": None, "frozen": None}
 #: The ZeroGPU quota refusal as users met it (e2b-dev/open-computer-use#28, levihsu/OOTDiffusion#205).
 QUOTA_MESSAGE = (
     "You have exceeded your GPU quota (60s requested vs. 56s left). Sign-up on Hugging Face to get more quotas or "
@@ -156,6 +158,31 @@ def _render(face_png: Path, wav: str, seconds: float, dst: Path) -> None:
     out.global_args(*_QUIET).overwrite_output().run(capture_stdout=True, capture_stderr=True)
 
 
+def _render_bad(kind: str, face_png: Path, wav: str, seconds: float, dst: Path) -> None:
+    """A 200 OK answer with a bad clip: ``blank`` (mid-grey, no face) or ``frozen`` (the face, never moving)."""
+    if kind == "blank":
+        picture = ffmpeg.input(f"color=c=0x808080:s={SIZE}x{SIZE}:r={FPS}", f="lavfi")
+    else:
+        picture = ffmpeg.input(str(face_png), loop=1, framerate=FPS)
+    speech = ffmpeg.input(wav)
+    out = ffmpeg.output(
+        picture.filter("format", "yuv420p"),
+        speech.audio,
+        str(dst),
+        format="mp4",
+        t=f"{seconds:.3f}",
+        vcodec="libx264",
+        preset="ultrafast",
+        pix_fmt="yuv420p",
+        r=FPS,
+        acodec="aac",
+        ar=16000,
+        ac=1,
+        movflags="+faststart",
+    )
+    out.global_args(*_QUIET).overwrite_output().run(capture_stdout=True, capture_stderr=True)
+
+
 class KDTalkerStandIn:
     """KDTalker's Gradio API on 127.0.0.1, rendering real mp4s, with counters and switchable failures.
 
@@ -235,7 +262,8 @@ class KDTalkerStandIn:
         """Queue behaviours for the next calls, one per call: ``("error", message)`` raises ``gr.Error`` (the app
         refusing its input), ``("crash",)`` raises a plain exception (Gradio hides its message), ``("delay", s)``
         sleeps ``s`` seconds and then renders normally, ``("quota",)`` or ``("quota", message)`` refuses as a spent
-        ZeroGPU quota does (default ``QUOTA_MESSAGE``)."""
+        ZeroGPU quota does (default ``QUOTA_MESSAGE``); ``("blank",)`` / ``("frozen",)`` answer with a faceless grey
+        clip / a still face that never moves."""
         self._faults.queue(*behaviours)
 
     def fail_rate(self, p: float, seed: int = 0, behaviours: Iterable[tuple[Any, ...]] | None = None) -> None:
@@ -315,7 +343,10 @@ class KDTalkerStandIn:
         _crop_face(source_image, call_dir / "face.png")
         self._sleep(seconds * self.latency_per_second)
         dst = call_dir / "result.mp4"
-        _render(call_dir / "face.png", driven_audio, seconds, dst)
+        if behaviour is not None and behaviour[0] in ("blank", "frozen"):
+            _render_bad(behaviour[0], call_dir / "face.png", driven_audio, seconds, dst)
+        else:
+            _render(call_dir / "face.png", driven_audio, seconds, dst)
         with self._lock:
             self.renders += 1
             self.seconds_rendered += seconds

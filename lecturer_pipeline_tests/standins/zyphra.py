@@ -56,7 +56,19 @@ DEFAULT_FAILURE_MIX: tuple[tuple[Any, ...], ...] = (
     ("reset",),
     ("garbage",),
 )
-_ARITY = {"status": (2, 3), "html": (2,), "reset": (1,), "delay": (2,), "garbage": (1,)}
+_ARITY = {
+    "status": (2, 3),
+    "html": (2,),
+    "reset": (1,),
+    "delay": (2,),
+    "garbage": (1,),
+    "garble": (1, 2),
+    "wrongvoice": (1,),
+}
+# 200 OK with bad audio, as open TTS models fail: other words (``("garble",)``), only the first half of the text
+# (``("garble", "half")``), or the right words in a clearly different voice (``("wrongvoice",)``).
+OTHER_WORDS = "The quick brown fox jumps over the lazy dog while seven bakers sing about purple mountains."
+WRONG_VOICE_VARIANT = "f3"  # an espeak-ng voice variant far from the default (similarity ~0.7, see the README)
 _CLOUDFLARE_TITLES = {502: "Bad gateway", 520: "Web server is returning an unknown error", 524: "A timeout occurred"}
 
 
@@ -145,14 +157,18 @@ def _codec_args(mime_type: str, encoders: set[str]) -> list[str]:
     return ["-c:a", "aac", "-b:a", "64k", "-ar", "44100", "-movflags", "+faststart", "-f", "mp4"]
 
 
-def speak(text: str, *, language: str, speaking_rate: float, mime_type: str, encoders: set[str]) -> tuple[bytes, float]:
+def speak(
+    text: str, *, language: str, speaking_rate: float, mime_type: str, encoders: set[str], variant: str | None = None
+) -> tuple[bytes, float]:
     """Speak ``text`` with espeak-ng (text on stdin), cut at ``MAX_SECONDS`` as the model stops there, and encode it
-    as ``mime_type``; return (bytes, seconds)."""
+    as ``mime_type``; return (bytes, seconds). ``variant`` picks another espeak-ng voice variant (a different-sounding
+    speaker)."""
     wpm = max(80, min(450, round(_BASE_WPM * speaking_rate / 15)))
+    voice = f"{language}+{variant}" if variant else language
     with tempfile.TemporaryDirectory(prefix="zyphra-standin-") as work:
         raw, out = Path(work) / "speech.wav", Path(work) / "speech.out"
         subprocess.run(
-            ["espeak-ng", "-v", language, "-s", str(wpm), "-b", "1", "-w", str(raw), "--stdin"],
+            ["espeak-ng", "-v", voice, "-s", str(wpm), "-b", "1", "-w", str(raw), "--stdin"],
             input=text.encode("utf-8"),
             capture_output=True,
             check=True,
@@ -230,8 +246,9 @@ class _Handler(BaseHTTPRequestHandler):
             return None
         return self.rfile.read(int(length))
 
-    def _serve(self, body: Any) -> None:
-        """Answer as the real API: auth, then validation, then raw audio bytes."""
+    def _serve(self, body: Any, *, say: str | None = None, variant: str | None = None) -> None:
+        """Answer as the real API: auth, then validation, then raw audio bytes (of ``say`` instead of the text, or
+        in another voice ``variant``, for the bad-audio behaviours)."""
         standin = self.server.standin
         if self.path != ENDPOINT:
             self._json(404, {"detail": "Not Found"})
@@ -246,11 +263,12 @@ class _Handler(BaseHTTPRequestHandler):
             return
         try:
             audio, seconds = speak(
-                request["text"],
+                say or request["text"],
                 language=request["language_iso_code"],
                 speaking_rate=request["speaking_rate"],
                 mime_type=request["mime_type"],
                 encoders=standin._encoders,
+                variant=variant,
             )
         except (subprocess.SubprocessError, OSError) as exc:  # a broken stand-in must show, not pass as a 200
             standin._record_error(exc)
@@ -278,6 +296,12 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(200, mime if mime in MIME_TYPES else "audio/webm", page)
         elif kind == "reset":
             self._reset()
+        elif kind == "garble":
+            text = body.get("text") if isinstance(body, dict) and isinstance(body.get("text"), str) else ""
+            words = text.split()
+            self._serve(body, say=" ".join(words[: max(1, len(words) // 2)]) if behaviour[1:] else OTHER_WORDS)
+        elif kind == "wrongvoice":
+            self._serve(body, variant=WRONG_VOICE_VARIANT)
         return True
 
     def _reset(self) -> None:
@@ -371,7 +395,9 @@ class ZyphraStandIn:
         """Queue behaviours for the next requests, one each, in order.
 
         ``("status", code[, retry_after_seconds])``, ``("html", code)`` (a Cloudflare-like page), ``("reset",)``,
-        ``("delay", seconds)`` (then answer normally), ``("garbage",)`` (200, audio content type, HTML body).
+        ``("delay", seconds)`` (then answer normally), ``("garbage",)`` (200, audio content type, HTML body),
+        ``("garble",)`` / ``("garble", "half")`` (200, audio of other words / of the first half of the text) and
+        ``("wrongvoice",)`` (200, the text in a clearly different espeak-ng voice).
         """
         self._faults.queue(*behaviours)
 

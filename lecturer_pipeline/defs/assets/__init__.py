@@ -48,6 +48,17 @@ def check_result(name: str, outcome: CheckOutcome) -> dg.AssetCheckResult:
     )
 
 
+def blocking_check_result(name: str, outcome: CheckOutcome) -> dg.AssetCheckResult:
+    """A quality check that blocks what comes after: a failure is an ERROR (the spec says ``blocking=True``)."""
+    return dg.AssetCheckResult(
+        check_name=name,
+        passed=outcome.passed,
+        severity=dg.AssetCheckSeverity.ERROR,
+        description=outcome.description,
+        metadata=outcome.metadata,
+    )
+
+
 def poster_markdown(store: ObjectStore, video: Artefact, expires_seconds: int) -> dg.MetadataValue:
     """The video's poster frame inline (a data URI: the UI needs no access to the store) with a link to the video."""
     poster = video.details.get("poster_key")

@@ -4,14 +4,27 @@ from collections.abc import Iterator
 
 import dagster as dg
 
-from lecturer_pipeline.defs.assets import GROUP, SERVICE_RETRY, artefact_output, check_result, poster_markdown
+from lecturer_pipeline.defs.assets import (
+    GROUP,
+    SERVICE_RETRY,
+    artefact_output,
+    blocking_check_result,
+    check_result,
+    poster_markdown,
+)
 from lecturer_pipeline.defs.executors import render_op_tags
 from lecturer_pipeline.defs.partitions import lectures_partitions
 from lecturer_pipeline.defs.resources import CatalogResource, EnginesResource, ObjectStoreResource, PipelineResource
 from lecturer_pipeline.defs.tracking import lecture_stage
 from lecturer_pipeline.model import Artefact, LectureScript
 from lecturer_pipeline.security.licence import check_licence
-from lecturer_pipeline.stages.checks import speech_duration_plausible, video_is_h264_aac, video_matches_speech
+from lecturer_pipeline.stages.checks import (
+    speech_duration_plausible,
+    speech_quality_outcome,
+    video_is_h264_aac,
+    video_matches_speech,
+    video_quality_outcome,
+)
 from lecturer_pipeline.stages.speech import synthesize_speech
 from lecturer_pipeline.stages.video import assemble_video, render_segments
 from lecturer_pipeline.stages.voice import profile_from_json
@@ -27,7 +40,11 @@ from lecturer_pipeline.workdir import step_dir
     deps=["portrait", "slide_deck"],
     group_name=GROUP,
     kinds={"wav"},
-    check_specs=[dg.AssetCheckSpec("speech_duration_plausible", asset="speech")],
+    check_specs=[
+        dg.AssetCheckSpec("speech_duration_plausible", asset="speech"),
+        # Blocking: a lecture whose speech failed its quality checks is never rendered nor published.
+        dg.AssetCheckSpec("speech_quality", asset="speech", blocking=True),
+    ],
 )
 def speech(
     context: dg.AssetExecutionContext,
@@ -55,9 +72,11 @@ def speech(
             segment_seconds=engines.segment_seconds,
             chunk_seconds=engines.chunk_seconds,
             log=context.log.warning,
+            quality=True,
         )
     yield artefact_output(audio)
     yield check_result("speech_duration_plausible", speech_duration_plausible(audio, len(lecture_script.text.split())))
+    yield blocking_check_result("speech_quality", speech_quality_outcome(objects.get_store(), audio, lecture_script))
 
 
 @dg.asset(
@@ -105,6 +124,8 @@ def video_segments(
     check_specs=[
         dg.AssetCheckSpec("video_matches_speech", asset="video"),
         dg.AssetCheckSpec("video_is_h264_aac", asset="video"),
+        # Blocking: a video whose segments failed their quality checks is not captioned, packaged nor published.
+        dg.AssetCheckSpec("video_quality", asset="video", blocking=True),
     ],
 )
 def video(
@@ -123,3 +144,4 @@ def video(
     yield artefact_output(clip, preview=poster_markdown(objects.get_store(), clip, pipeline.signed_url_seconds))
     yield check_result("video_matches_speech", video_matches_speech(clip, speech))
     yield check_result("video_is_h264_aac", video_is_h264_aac(clip))
+    yield blocking_check_result("video_quality", video_quality_outcome(objects.get_store(), lecture_id))
