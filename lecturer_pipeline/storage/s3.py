@@ -10,14 +10,17 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterator, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import boto3
+import botocore.session
 from boto3.exceptions import S3UploadFailedError
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
+from botocore.utils import parse_timestamp
 
 from lecturer_pipeline.errors import StorageError
 from lecturer_pipeline.storage.objects import ObjectInfo, ObjectStore, check_key
@@ -29,10 +32,21 @@ MAX_DELETE_KEYS = 1000  # the S3 API's limit for one DeleteObjects request
 TRANSFER = TransferConfig(multipart_threshold=16 * _MB, multipart_chunksize=16 * _MB, max_concurrency=4)
 
 
+def _timestamp(value: Any) -> Any:
+    """botocore's timestamp parser, with ISO 8601 (every listing entry's LastModified) read by the standard library:
+    dateutil's general parser took most of a listing's time (1.5 s of 2 s for 15,000 keys)."""
+    if isinstance(value, str):
+        with contextlib.suppress(ValueError):
+            return datetime.fromisoformat(value)
+    return parse_timestamp(value)
+
+
 def make_s3_client(
     endpoint_url: str, *, access_key: str | None, secret_key: str | None, region: str = "us-east-1"
 ) -> Any:
     """A boto3 S3 client for an S3-compatible server (path-style addressing, SigV4)."""
+    session = botocore.session.get_session()
+    session.get_component("response_parser_factory").set_parser_defaults(timestamp_parser=_timestamp)
     config = Config(
         signature_version="s3v4",
         s3={"addressing_style": "path"},
@@ -43,7 +57,7 @@ def make_s3_client(
         request_checksum_calculation="when_required",
         response_checksum_validation="when_required",
     )
-    return boto3.client(
+    return boto3.session.Session(botocore_session=session).client(
         "s3",
         endpoint_url=endpoint_url,
         aws_access_key_id=access_key,
