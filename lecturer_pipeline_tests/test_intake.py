@@ -39,7 +39,7 @@ def test_ready_waiting_refused_and_remembered(object_store: ObjectStore, tmp_pat
     object_store.put_bytes("uploads/lectures/cs101/sets.json", b'{"speaker": "ada", "script": "Sets."}')
     object_store.put_bytes("uploads/lectures/cs101/logic.txt", b"Logic, spoken by the course speaker.")
     object_store.put_bytes("uploads/lectures/cs101/broken.json", b'{"script": "x", "colour": "red"}')
-    object_store.put_bytes("uploads/lectures/cs101/notes.pdf", b"%PDF")
+    object_store.put_bytes("uploads/lectures/cs101/notes.docx", b"PK")
 
     first = plan_intake(object_store, catalog)
     assert [r.lecture_id for r in first.ready] == ["cs101--sets"]
@@ -53,7 +53,7 @@ def test_ready_waiting_refused_and_remembered(object_store: ObjectStore, tmp_pat
     reasons = {r.key: r.reason for r in first.refused}
     assert "colour" in reasons["uploads/lectures/cs101/broken.json"]
     assert "cs101--broken" in reasons["uploads/lectures/cs101/broken.json"]
-    assert "uploads/lectures/cs101/notes.pdf" in reasons
+    assert "uploads/lectures/cs101/notes.docx" in reasons
     assert catalog.upload_rows() == {}, "planning writes nothing"
     assert plan_intake(object_store, catalog).records == first.records, "an unrecorded tick is simply repeated"
 
@@ -78,10 +78,10 @@ def test_ready_waiting_refused_and_remembered(object_store: ObjectStore, tmp_pat
     assert [r.lecture_id for r in edited] == ["cs101--sets"]
     assert edited[0].run_key != first.ready[0].run_key
 
-    object_store.delete("uploads/lectures/cs101/notes.pdf")
+    object_store.delete("uploads/lectures/cs101/notes.docx")
     gone = _tick(object_store, catalog)
-    assert gone.forgotten == ["uploads/lectures/cs101/notes.pdf"]
-    assert catalog.upload_row("uploads/lectures/cs101/notes.pdf") is None
+    assert gone.forgotten == ["uploads/lectures/cs101/notes.docx"]
+    assert catalog.upload_row("uploads/lectures/cs101/notes.docx") is None
 
 
 def test_batches_continue_after_the_cursor(tmp_path: Path, sample_media) -> None:
