@@ -94,8 +94,10 @@ def test_ten_minute_lecture_and_a_one_paragraph_edit(tmp_path: Path, sample_medi
         speech2 = materialization_metadata(instance, edited.run_id, "speech")
         video2 = materialization_metadata(instance, edited.run_id, "video")
 
-    # The edit touches the paragraph's first sentence: its first chunk is spoken again, its second is reused.
-    assert zyphra.calls - calls_before == speech2["requests"] == 1, "only the chunk holding the edit"
+    # The edit touches the paragraph's first sentence: its first chunk is spoken again. Chunks are now sized from the
+    # speaking rate (text/pacing.py), and a longer first sentence can move the paragraph's one chunk boundary, so
+    # at most that paragraph's chunks are asked for — never another paragraph's.
+    assert zyphra.calls - calls_before == speech2["requests"] <= 2, "only the edited paragraph's chunks"
     assert kdtalker.renders - renders_before == video2["renders"] == 1, "only the edited paragraph's segment"
     chars = speech2["tts_chars_sent"] + speech2["tts_chars_cached"]
     seconds = video2["render_seconds_sent"] + video2["render_seconds_cached"]

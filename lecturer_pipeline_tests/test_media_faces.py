@@ -81,7 +81,7 @@ def test_the_preview_frames_the_chosen_face_in_green(tmp_path: Path) -> None:
 
 
 def test_the_studio_preview_frames_the_face_and_refuses_a_faceless_one(tmp_path: Path) -> None:
-    from lecturer_pipeline.studio.actions import preview_portrait
+    from lecturer_pipeline.studio.files import preview_portrait
 
     good = preview_portrait(make_sample_portrait(tmp_path / "me.png"), tmp_path / "work")
     assert good.path is not None and "Face found (the only face, framed in green)" in good.message

@@ -47,7 +47,8 @@ def test_lecture_end_to_end_then_rerun_reuses_everything(tmp_path: Path, sample_
     assert speech_meta["tts_chars_sent"] > 0 and speech_meta["reused"] is False
     video_meta = materialization_metadata(instance, first.run_id, "video")
     assert video_meta["engine"] == "ffmpeg-preview" and video_meta["lip_sync"] is False
-    assert "data:image/jpeg;base64," in video_meta["preview"] and mp4.as_uri() in video_meta["preview"]
+    head_mp4 = mp4.with_name("video.mp4")  # the 512×512 talking head; the published lecture.mp4 is composed from it
+    assert "data:image/jpeg;base64," in video_meta["preview"] and head_mp4.as_uri() in video_meta["preview"]
     portrait_meta = materialization_metadata(instance, first.run_id, "portrait")
     assert portrait_meta["faces_found"] == 1 and portrait_meta["face_choice"] == "the only face"
     assert len(portrait_meta["face_box"].split(",")) == 4 and "data:image/png;base64," in portrait_meta["preview"]

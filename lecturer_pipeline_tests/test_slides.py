@@ -158,7 +158,7 @@ def test_a_pptx_deck_goes_through_libreoffice(tmp_path: Path) -> None:
 
 
 def test_submit_takes_a_deck_and_the_sensor_leaves_it_to_its_lecture(tmp_path: Path, sample_media) -> None:
-    from lecturer_pipeline.operations.intake import scan_uploads
+    from lecturer_pipeline.operations.intake import plan_intake
     from lecturer_pipeline_tests.pipeline_helpers import run_cli, submit_cli_args
 
     home = tmp_path / "home"
@@ -169,7 +169,8 @@ def test_submit_takes_a_deck_and_the_sensor_leaves_it_to_its_lecture(tmp_path: P
     assert done.returncode == 0, done.stderr
     store = LocalObjectStore(home / "objects")
     assert store.exists("uploads/lectures/cs101/sets.pdf") and store.exists("uploads/lectures/cs101/sets.json")
-    scan = scan_uploads(store, Catalog(f"sqlite:///{tmp_path / 'catalog.sqlite'}"), {})
-    assert [lecture.lecture_id for lecture in scan.ready] == ["cs101--sets"] and not scan.rejected
+    scan = plan_intake(store, Catalog(f"sqlite:///{tmp_path / 'catalog.sqlite'}"))
+    assert [lecture.lecture_id for lecture in scan.ready] == ["cs101--sets"] and not scan.refused
+    assert [row.key for row in scan.records] == ["uploads/lectures/cs101/sets.json"], "the deck is left to its lecture"
     refused = run_cli(home, *args, "--deck", str(script))
     assert refused.returncode != 0 and "a deck must be a .pdf or .pptx file" in refused.stderr
