@@ -77,6 +77,11 @@ class SpeechChecker:
         if self.clones:
             if self.reference is None:
                 notes.append("speaker similarity not available: the profile has no reference clip (a saved voice)")
+            elif figures.seconds < t.MIN_SIMILARITY_SECONDS:
+                notes.append(
+                    f"speaker similarity not judged: {figures.seconds:.1f} s is too short for the voice encoder "
+                    f"(it needs {t.MIN_SIMILARITY_SECONDS:g} s)"
+                )
             else:
                 similarity = voice.similarity(wav, self.reference)
                 if similarity < t.MIN_SIMILARITY:
