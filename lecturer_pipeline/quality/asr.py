@@ -38,8 +38,28 @@ class Recognition:
     note: str = ""
 
 
+_ONES = "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen".split()  # noqa: E501, SIM905
+_TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()  # noqa: SIM905
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+
+
+def _spoken(number: str) -> str:
+    """A numeral as a TTS engine reads it: whole numbers under 100 as words, digit by digit beyond, "3.4" as
+    "three point four" — so the text a recogniser is biased to is what the audio says."""
+    whole, _, fraction = number.partition(".")
+    value = int(whole)
+    if value < 20:
+        said = _ONES[value]
+    elif value < 100:
+        said = _TENS[value // 10] + ("" if value % 10 == 0 else " " + _ONES[value % 10])
+    else:
+        said = " ".join(_ONES[int(d)] for d in whole)
+    return said + (" point " + " ".join(_ONES[int(d)] for d in fraction) if fraction else "")
+
+
 def words_of(text: str) -> list[str]:
-    return _WORD.findall(text.lower().replace("’", "'"))
+    spoken = _NUMBER.sub(lambda m: f" {_spoken(m.group())} ", text)
+    return _WORD.findall(spoken.lower().replace("’", "'"))
 
 
 def _get_decoder():
