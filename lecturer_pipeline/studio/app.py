@@ -129,6 +129,13 @@ def build_app(studio: Studio, identities: Identities) -> gr.Blocks:
                     gr.Markdown(
                         "The draft appears on **My lectures** for your review; nothing is spoken before you approve it."
                     )
+                deck = gr.File(
+                    label="Slides (optional): a PDF or PPTX deck",
+                    file_count="single",
+                    type="filepath",
+                    elem_id="deck-upload",
+                )
+                gr.Markdown("A `[slide N]` line or a `# heading` in the script brings up the next (or the named) page.")
                 submit_btn = gr.Button("Submit lecture", variant="primary", elem_id="submit-lecture")
                 submit_md = gr.Markdown(elem_id="submit-result")
 
@@ -145,6 +152,8 @@ def build_app(studio: Studio, identities: Identities) -> gr.Blocks:
                 )
                 chooser = gr.Dropdown(label="Lecture", choices=[], allow_custom_value=True, elem_id="chooser")
                 detail_md = gr.Markdown(elem_id="lecture-detail")
+                # Shown only for a NEEDS_REVIEW lecture (one the user may open at all): the verdict is in detail_md.
+                accept_btn = gr.Button("Approve as it is", variant="primary", visible=False, elem_id="accept-quality")
                 draft = gr.Textbox(
                     label="Drafted script — edit it as you like, then approve it",
                     lines=12,
@@ -184,21 +193,22 @@ def build_app(studio: Studio, identities: Identities) -> gr.Blocks:
         mode.change(on.choose_mode, [mode], [script_box, prompt_box], api_name="choose_mode")
         submit_btn.click(
             on.submit,
-            [speaker, course, title, name, mode, script, prompt, minutes, audience, style, language],
+            [speaker, course, title, name, mode, script, prompt, minutes, audience, style, language, deck],
             [submit_md],
             api_name="submit_lecture",
         )
-        detail = [detail_md, draft, approve_btn, video, downloads]
+        detail = [detail_md, draft, approve_btn, accept_btn, video, downloads]
         gr.on(
             [refresh.click, course_filter.submit, lectures_tab.select],
             on.list_lectures,
             [speaker, course_filter, chooser],
             [table, chooser, *detail],
             api_name="list_lectures",
-        )
+        ).then(on.show_deck, [chooser], [deck_pages], api_visibility="private")
         chooser.input(on.open_lecture, [chooser], detail, api_name="open_lecture")
         chooser.input(on.show_deck, [chooser], [deck_pages], api_name="deck_pages")
         approve_btn.click(on.approve, [chooser, draft], detail, api_name="approve_draft")
+        accept_btn.click(on.approve_as_is, [chooser], detail, api_name="accept_quality")
     return app
 
 

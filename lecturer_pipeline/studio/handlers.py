@@ -16,7 +16,7 @@ from typing import Any
 import gradio as gr
 
 from lecturer_pipeline.errors import LecturerError
-from lecturer_pipeline.studio import actions, files, lectures
+from lecturer_pipeline.studio import actions, files, lectures, review
 from lecturer_pipeline.studio.auth import Identities
 from lecturer_pipeline.studio.deck import deck_thumbnails
 from lecturer_pipeline.studio.lectures import LectureRequest
@@ -30,9 +30,10 @@ MODE_PROMPT = "Draft it from a prompt (Ollama)"
 
 
 def _hidden() -> tuple:
-    """Updates that hide the draft, the approve button, the video and the downloads."""
+    """Updates that hide the draft, the approve buttons, the video and the downloads."""
     return (
         gr.Textbox(value="", visible=False),
+        gr.Button(visible=False),
         gr.Button(visible=False),
         gr.Video(value=None, subtitles=None),
         gr.File(value=None, visible=False),
@@ -148,7 +149,8 @@ def build_handlers(studio: actions.Studio, identities: Identities) -> SimpleName
         audience: str,
         style: str,
         language: str,
-        request: gr.Request,
+        deck: Any = None,  # optional for API clients too: ``submit_lecture`` calls without it stay valid
+        request: gr.Request | None = None,
     ) -> str:
         lecture = LectureRequest(
             course=course or "",
@@ -161,6 +163,7 @@ def build_handlers(studio: actions.Studio, identities: Identities) -> SimpleName
             audience=audience or "",
             style=style or "",
             language=language or "en-us",
+            deck=file_path(deck),
         )
         return lectures.submit_from_page(studio, who(request), speaker or "", lecture).message
 
@@ -173,6 +176,7 @@ def build_handlers(studio: actions.Studio, identities: Identities) -> SimpleName
             detail.markdown(),
             gr.Textbox(value=draft or "", visible=draft is not None),
             gr.Button(visible=draft is not None),
+            gr.Button(visible=detail.held_for_review),
             gr.Video(value=video, subtitles=str(detail.captions) if detail.captions else None),
             gr.File(value=[str(p) for p in detail.downloads] or None, visible=bool(detail.downloads)),
         )
@@ -195,6 +199,13 @@ def build_handlers(studio: actions.Studio, identities: Identities) -> SimpleName
         user = who(request)
         lectures.approve(studio, user, lecture_id or "", text)
         return detail_outputs(lectures.lecture_detail(studio, user, lecture_id or ""))
+
+    @guard
+    def approve_as_is(lecture_id: str | None, request: gr.Request):
+        user = who(request)
+        approved = review.approve_as_is(studio, user, lecture_id or "")
+        detail_md, *rest = detail_outputs(lectures.lecture_detail(studio, user, approved.lecture_id))
+        return approved.message + "\n\n" + detail_md, *rest
 
     @guard
     def show_deck(lecture_id: str | None, request: gr.Request):

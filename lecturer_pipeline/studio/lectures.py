@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
+from lecturer_pipeline.deck_uploads import submit_deck
 from lecturer_pipeline.errors import InputError
 from lecturer_pipeline.ids import lecture_id as make_lecture_id
 from lecturer_pipeline.ids import normalise_name, split_lecture_id
@@ -19,12 +20,14 @@ from lecturer_pipeline.manifest import LectureManifest
 from lecturer_pipeline.stages.script import approve_draft
 from lecturer_pipeline.storage.accounts import User
 from lecturer_pipeline.storage.catalog import Status
-from lecturer_pipeline.storage.layout import lecture_upload_keys
+from lecturer_pipeline.storage.layout import deck_upload_keys, lecture_upload_keys
 from lecturer_pipeline.storage.objects import ObjectInfo
 from lecturer_pipeline.studio.actions import Studio, _status, speaker_status
+from lecturer_pipeline.studio.deck import check_deck
 from lecturer_pipeline.studio.explain import _aware, _when, explain
 from lecturer_pipeline.studio.files import _inside_uploads, _lecture_upload, _read_upload, _uploads_by_lecture
 from lecturer_pipeline.studio.ownership import lecture_access, speaker_access
+from lecturer_pipeline.studio.review import quality_verdict
 from lecturer_pipeline.studio.text import plain
 from lecturer_pipeline.text.script import clean_script
 from lecturer_pipeline.uploads import submit_lecture
@@ -59,6 +62,7 @@ class LectureRequest:
     audience: str = ""
     style: str = ""
     language: str = "en-us"
+    deck: Path | None = None  # the slides (PDF or PPTX), as ``submit --deck`` takes them
 
 
 @dataclass(frozen=True)
@@ -114,12 +118,16 @@ def submit_from_page(studio: Studio, user: User, speaker: str, request: LectureR
     except ValidationError as error:
         problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'lecture'}: {e['msg']}" for e in error.errors())
         raise InputError(f"the lecture is not valid — {problems}") from error
-    _inside_uploads(list(lecture_upload_keys(*split_lecture_id(lid))))
+    _inside_uploads([*lecture_upload_keys(*split_lecture_id(lid)), *deck_upload_keys(*split_lecture_id(lid))])
     replaced = studio.catalog.get_lecture(lid) is not None or _lecture_upload(studio.store, lid) is not None
     if replaced:
         lecture_access(studio.store, studio.catalog, studio.accounts, user, lid)
+    pages = check_deck(request.deck, studio.workdir) if request.deck is not None else None
+    if request.deck is not None:  # before the manifest, as `submit --deck` does: the manifest starts the lecture
+        submit_deck(studio.store, request.course, request.name.strip() or title, request.deck)
     lid, key = submit_lecture(studio.store, request.course, request.name.strip() or title, manifest)
     again = " It replaces the lecture's earlier version." if replaced else ""
+    again += f" Its deck has {pages} page{'s' if pages != 1 else ''}." if pages else ""
     after = (
         "The pipeline drafts the script with Ollama; the draft then appears on **My lectures** for you to read, edit "
         "and approve. Nothing is spoken before you approve it."
@@ -221,11 +229,19 @@ class LectureDetail:
     video: Path | None = None
     captions: Path | None = None
     downloads: list[Path] = field(default_factory=list)
+    quality: str | None = None  # the quality report's verdict in plain words, once speech was checked
+
+    @property
+    def held_for_review(self) -> bool:
+        """Whether *Approve as it is* is offered (the user already passed ``lecture_access`` to see this)."""
+        return self.view.status == Status.NEEDS_REVIEW.value
 
     def markdown(self) -> str:
         v = self.view
         stage = f" · stage {v.stage}" if v.stage else ""  # status and stage are the pipeline's own words
         lines = [f"### {plain(v.title)}", f"{plain(v.lecture_id)} · **{v.status}**{stage}", "", plain(v.note)]
+        if self.quality:
+            lines += ["", f"**Quality check:** {plain(self.quality)}"]
         if self.downloads:
             lines.append("")
             lines.append("Downloads: " + ", ".join(plain(p.name) for p in self.downloads))
@@ -245,6 +261,8 @@ def lecture_detail(studio: Studio, user: User, lecture_id: str) -> LectureDetail
         raise InputError("there is no such lecture", lecture_id=lid)
     manifest = _read_upload(studio.store, upload) if upload is not None else None
     view = _view(studio, lid, row, upload, manifest)
+    if view.status == Status.NEEDS_REVIEW.value:
+        return LectureDetail(view, quality=quality_verdict(studio.store, lid))
     if view.status != Status.COMPLETED.value:
         return LectureDetail(view)
     files: dict[str, Path] = {}
@@ -256,7 +274,8 @@ def lecture_detail(studio: Studio, user: User, lecture_id: str) -> LectureDetail
         if not dst.exists():
             studio.store.get_file(artefact.key, dst)  # streamed: a long video never sits in memory
         files[kind] = dst
-    return LectureDetail(view, files.get("lecture_video"), files.get("captions"), list(files.values()))
+    verdict = quality_verdict(studio.store, lid)
+    return LectureDetail(view, files.get("lecture_video"), files.get("captions"), list(files.values()), verdict)
 
 
 def approve(studio: Studio, user: User, lecture_id: str, text: str | None) -> str:

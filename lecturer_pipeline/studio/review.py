@@ -1,0 +1,63 @@
+"""A lecture held at NEEDS_REVIEW in the studio: the quality report's verdict in plain words, and *Approve as it is*.
+
+The button does what ``lecturer-pipeline accept-quality <lecture>`` does — it calls the same operation,
+``quality.gate.accept_quality``, recording the signed-in account as the approver — and only for a lecture that is
+NEEDS_REVIEW and belongs to one of the user's speakers (an admin: any; see ``ownership``). Like the command, it
+does not start a run: the lecture is PENDING again, and the next run of it reuses the approved answers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lecturer_pipeline.errors import InputError
+from lecturer_pipeline.ids import split_lecture_id
+from lecturer_pipeline.quality import report
+from lecturer_pipeline.quality.gate import accept_quality
+from lecturer_pipeline.storage.accounts import User
+from lecturer_pipeline.storage.catalog import Status
+from lecturer_pipeline.storage.objects import ObjectStore
+from lecturer_pipeline.studio.actions import Studio
+from lecturer_pipeline.studio.ownership import lecture_access
+
+
+def quality_verdict(store: ObjectStore, lecture_id: str) -> str:
+    """The report's verdict in one plain sentence (``report.plain_verdict``). A lecture held for review has no whole
+    report yet (the ``quality_report`` asset comes after the video), so it is read from the speech and video parts."""
+    whole = report.get_json(store, report.report_key(lecture_id))
+    speech = report.get_json(store, report.speech_report_key(lecture_id))
+    video = report.get_json(store, report.video_report_key(lecture_id))
+    if speech is not None or video is not None:
+        whole = {**(whole or {}), "speech": speech, "video": video}
+    return report.plain_verdict(whole)
+
+
+@dataclass(frozen=True)
+class Approved:
+    lecture_id: str
+    chunks: list[int]  # the chunk numbers (1-based) approved as they are
+
+    @property
+    def message(self) -> str:
+        chunks = ", ".join(map(str, self.chunks)) or "none (nothing was failing)"
+        return (
+            f"Approved as it is: part(s) {chunks} are kept as they were made. The lecture is PENDING again and goes on "
+            f"to the video when it runs next (`lecturer-pipeline materialize {self.lecture_id}`); nothing is spoken "
+            "again."
+        )
+
+
+def approve_as_is(studio: Studio, user: User, lecture_id: str) -> Approved:
+    """Approve a NEEDS_REVIEW lecture of ``user``'s as it is, through the operation behind ``accept-quality``."""
+    lid = (lecture_id or "").strip()
+    if not lid:
+        raise InputError("choose a lecture first")
+    split_lecture_id(lid)
+    lecture_access(studio.store, studio.catalog, studio.accounts, user, lid)
+    row = studio.catalog.get_lecture(lid)
+    status = row["status"] if row else "not made yet"
+    if status != Status.NEEDS_REVIEW.value:
+        raise InputError(
+            f"is not held for review (status: {status}): there is nothing to approve as it is", lecture_id=lid
+        )
+    return Approved(lid, accept_quality(studio.store, studio.catalog, lid, by=user.name))
