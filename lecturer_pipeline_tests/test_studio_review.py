@@ -33,6 +33,9 @@ from lecturer_pipeline_tests.standins.zyphra import ZyphraStandIn
 
 PASSWORDS = {"ann": "ann-password-1", "ben": "ben-password-2", "ops": "ops-password-3"}
 ROLES = {"ann": "lecturer", "ben": "lecturer", "ops": "admin"}
+ARTIFACTS = Path(__file__).parent / "artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 # Two paragraphs, two pages: the heading brings up page 1, the [slide] line page 2.
 SCRIPT = (
     "# Sets\nSets are collections of distinct objects. We write them with curly braces.\n\n"
@@ -137,6 +140,36 @@ def _submit(client: Client, lecture: str, deck: Path | None):
     )
 
 
+def _approve_in_chromium(studio: Running, user: str) -> str:
+    """Sign in as ``user``, open the My lectures tab, press *Approve as it is*; returns the lecture view's text after.
+    The button must be visible before (the lecture is NEEDS_REVIEW) and hidden after (it is PENDING)."""
+    from playwright.sync_api import expect, sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_context(viewport={"width": 1280, "height": 1000}).new_page()
+            page.goto(studio.url)
+            page.get_by_label("username").fill(user)
+            page.get_by_label("password").fill(PASSWORDS[user])
+            page.get_by_role("button", name="Login").click()
+            page.locator("#speaker-name textarea").fill("ann")
+            page.locator("#load-speaker").click()
+            page.get_by_role("tab", name="3 · My lectures").click()
+            detail, button = page.locator("#lecture-detail"), page.locator("#accept-quality")
+            expect(detail).to_contain_text("NEEDS_REVIEW", timeout=30_000)
+            expect(detail).to_contain_text("did not sound right twice")
+            expect(button).to_be_visible()
+            page.screenshot(path=str(ARTIFACTS / "studio-needs-review.png"), full_page=True)
+            button.click()
+            expect(detail).to_contain_text("Approved as it is", timeout=30_000)
+            expect(button).to_be_hidden()
+            return detail.inner_text()
+        finally:
+            browser.close()
+
+
 def _captions(gallery) -> list[str]:
     return [item["caption"] if isinstance(item, dict) else item[1] for item in gallery or []]
 
@@ -199,7 +232,8 @@ def test_a_deck_lecture_held_for_review_is_approved_as_it_is_by_its_owner_only(
     # An admin sees the verdict too (the button is offered to the owner and to operators).
     assert "did not sound right twice" in studio.client("ops").predict("cs101--sets", api_name="/open_lecture")[0]
 
-    detail, *_ = ann.predict("cs101--sets", api_name="/accept_quality")
+    # In the browser, ann's lecture view offers the button beside the verdict; pressing it approves the lecture.
+    detail = _approve_in_chromium(studio, "ann")
     assert "Approved as it is: part(s) 1 are kept" in detail and "PENDING" in detail
     row = studio.catalog.get_lecture("cs101--sets")
     assert (row["status"], row["stage"]) == (Status.PENDING.value, "speech"), "as accept-quality leaves it"

@@ -204,7 +204,7 @@ def build_app(studio: Studio, identities: Identities) -> gr.Blocks:
             [speaker, course_filter, chooser],
             [table, chooser, *detail],
             api_name="list_lectures",
-        ).then(on.show_deck, [chooser], [deck_pages], api_visibility="private")
+        ).success(on.show_deck, [chooser], [deck_pages], api_visibility="private")
         chooser.input(on.open_lecture, [chooser], detail, api_name="open_lecture")
         chooser.input(on.show_deck, [chooser], [deck_pages], api_name="deck_pages")
         approve_btn.click(on.approve, [chooser, draft], detail, api_name="approve_draft")

@@ -76,8 +76,8 @@ def explain(status: str, stage: str | None, error: str | None, lecture_id: str) 
     if status == Status.NEEDS_REVIEW.value:
         return (
             "Held for review: part of the generated speech or video did not pass the quality checks twice (wrong "
-            "words, another voice, or a lost face). Your operator listens to it and approves it as it is, or you "
-            "edit the script and submit it again; only the failing parts are made again."
+            "words, another voice, or a lost face). Open it to read the verdict, then approve it as it is (you or "
+            "your operator), or edit the script and submit it again; only the failing parts are made again."
         )
     if status == Status.PRUNED.value:
         return "It stayed unfinished for too long and its partial files were cleared: submit it again."
