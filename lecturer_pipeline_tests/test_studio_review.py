@@ -251,3 +251,20 @@ def test_a_deck_lecture_held_for_review_is_approved_as_it_is_by_its_owner_only(
     assert studio.catalog.get_lecture("cs101--sets")["status"] == Status.COMPLETED.value
     detail, *_ = ann.predict("cs101--sets", api_name="/open_lecture")
     assert "COMPLETED" in detail and "1 part(s) approved as they are" in detail
+
+
+def test_a_pptx_deck_is_converted_to_count_its_pages_and_stored_as_uploaded(
+    studio: Running, ann: Client, tmp_path: Path
+) -> None:
+    from pptx import Presentation
+
+    deck = Presentation()
+    for title in ("Sets", "Equality", "Functions"):
+        deck.slides.add_slide(deck.slide_layouts[1]).shapes.title.text = title
+    pptx = tmp_path / "sets-slides.pptx"
+    deck.save(pptx)
+    submitted = _submit(ann, "from-pptx", pptx)
+    assert "lecture: cs101--from-pptx — submitted" in submitted and "Its deck has 3 pages." in submitted
+    stored = studio.store.get_bytes("uploads/lectures/cs101/from-pptx.pptx")
+    assert stored == pptx.read_bytes(), "the PPTX itself is uploaded; the pipeline converts it again when it runs"
+    assert not studio.store.exists("uploads/lectures/cs101/from-pptx.pdf")
