@@ -1,7 +1,8 @@
 """The instructor studio: a Gradio page where a lecturer records a voice, uploads a portrait, gives a script or a
 prompt, reviews drafts and watches finished lectures — on top of the uploads area the sensor watches, never running
 a pipeline step itself. ``lecturer-pipeline studio`` (``make studio``) starts it; ``actions`` holds the logic,
-``lectures`` the lecture buttons, ``app`` the page, ``server`` its start, ``auth`` who is signed in and
+``lectures`` the lecture buttons, ``review`` *Approve as it is* for a NEEDS_REVIEW lecture, ``deck`` the slides
+(checked at submission, shown as thumbnails), ``app`` the page, ``server`` its start, ``auth`` who is signed in and
 ``ownership`` what they may touch."""
 
 from __future__ import annotations
