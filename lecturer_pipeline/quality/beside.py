@@ -1,0 +1,53 @@
+"""Checks run beside the service calls, not after them.
+
+A speech chunk or a video segment is checked while the step waits for the service's next answer: the step spends
+most of its time waiting on the network (Zyphra, Zonos, KDTalker), and the checks (speech recognition, the voice
+encoder, frame decoding) need the CPU that waiting leaves idle. One background thread checks the answers in the
+order they were made, so the checks never compete with each other and a verdict is always settled in order. What
+the checks still add to a step is the time it waits for the last answers' verdicts (``waited_seconds``).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Generic, TypeVar
+
+Item = TypeVar("Item")
+Verdict = TypeVar("Verdict")
+
+
+class CheckQueue(Generic[Item, Verdict]):
+    """Answers waiting for their checks: ``submit`` each new answer, take the settled ones with ``ready`` (never
+    waits) while making more, and the rest with ``drain`` (waits) at the end."""
+
+    def __init__(self, check: Callable[[Item], Verdict], name: str) -> None:
+        self._check = check
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
+        self._pending: deque[tuple[Item, Future[Verdict]]] = deque()
+        self.waited_seconds = 0.0  # how long the caller waited for verdicts: what the checks added to its step
+
+    def submit(self, item: Item) -> None:
+        self._pending.append((item, self._pool.submit(self._check, item)))
+
+    def ready(self) -> Iterator[tuple[Item, Verdict]]:
+        """The answers whose checks have finished, oldest first, stopping at the first still being checked."""
+        while self._pending and self._pending[0][1].done():
+            item, future = self._pending.popleft()
+            yield item, future.result()
+
+    def drain(self) -> Iterator[tuple[Item, Verdict]]:
+        """Every answer still pending, oldest first, waiting for each verdict."""
+        while self._pending:
+            item, future = self._pending.popleft()
+            started = time.perf_counter()
+            verdict = future.result()
+            self.waited_seconds += time.perf_counter() - started
+            yield item, verdict
+
+    def close(self) -> None:
+        """Stop the thread; checks not started yet are dropped (a failed step's answers are made again)."""
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        self._pending.clear()
