@@ -3,8 +3,8 @@
 A speech chunk or a video segment is checked while the step waits for the service's next answer: the step spends
 most of its time waiting on the network (Zyphra, Zonos, KDTalker), and the checks (speech recognition, the voice
 encoder, frame decoding) need the CPU that waiting leaves idle. One background thread checks the answers in the
-order they were made, so the checks never compete with each other and a verdict is always settled in order. What
-the checks still add to a step is the time it waits for the last answers' verdicts (``waited_seconds``).
+order they were made, so the checks never compete with each other. What the checks still add to a step is the time
+it waits for verdicts (``waited_seconds``): the last answer's, and any check that outlasts the next service call.
 """
 
 from __future__ import annotations
@@ -20,8 +20,9 @@ Verdict = TypeVar("Verdict")
 
 
 class CheckQueue(Generic[Item, Verdict]):
-    """Answers waiting for their checks: ``submit`` each new answer, take the settled ones with ``ready`` (never
-    waits) while making more, and the rest with ``drain`` (waits) at the end."""
+    """Answers waiting for their checks. The caller makes answer n, then takes the verdict on answer n-1 (checked
+    while n was being made) with ``drain``, then ``submit``s n: a one-deep pipeline, so the order of the service
+    calls never depends on timing — retries of answer n-1 always come right after answer n."""
 
     def __init__(self, check: Callable[[Item], Verdict], name: str) -> None:
         self._check = check
@@ -31,12 +32,6 @@ class CheckQueue(Generic[Item, Verdict]):
 
     def submit(self, item: Item) -> None:
         self._pending.append((item, self._pool.submit(self._check, item)))
-
-    def ready(self) -> Iterator[tuple[Item, Verdict]]:
-        """The answers whose checks have finished, oldest first, stopping at the first still being checked."""
-        while self._pending and self._pending[0][1].done():
-            item, future = self._pending.popleft()
-            yield item, future.result()
 
     def drain(self) -> Iterator[tuple[Item, Verdict]]:
         """Every answer still pending, oldest first, waiting for each verdict."""

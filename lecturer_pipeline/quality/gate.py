@@ -83,16 +83,16 @@ class SpeechGate:
     def produce(
         self, index: int, text: str, chunk_key: str, chunk_hash: str, local: Path, speak: Callable[[Path, int], int]
     ) -> int:
-        """Make one chunk's first answer (with ``speak(dst, attempt)``) and queue it for its check; settle the
-        chunks whose checks are done. Returns the requests spent on this answer."""
+        """Make one chunk's first answer (with ``speak(dst, attempt)``) while the previous one is checked, settle
+        the previous one (asking it once more if it failed), and queue this one for its check. Returns the requests
+        spent on this answer."""
         requests = speak(local, 0)
+        self.settle()
         self._queue.submit(_Answer(index, text, chunk_key, chunk_hash, local, speak))
-        for answer, verdict in self._queue.ready():
-            self._keep(answer, verdict)
         return requests
 
     def settle(self) -> None:
-        """Wait for the last verdicts (asking failing chunks once more): every chunk's file is final after it."""
+        """Wait for the pending verdicts (asking failing chunks once more): every chunk's file is final after it."""
         for answer, verdict in self._queue.drain():
             self._keep(answer, verdict)
 

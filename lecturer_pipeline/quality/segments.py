@@ -61,12 +61,13 @@ class SegmentGate:
         )
 
     def render(self, index: int, portrait_png: Path, wav: Path, clip: Path, key: str) -> None:
-        """Render one segment and queue it for its check (``wav`` must stay until ``finish``); settle the segments
-        whose checks are done. A passing clip is stored under ``key``."""
+        """Render one segment while the previous one is checked, settle the previous one (rendering it once more
+        if it failed), and queue this one for its check (``wav`` must stay until ``finish``). A passing clip is
+        stored under ``key``."""
         self.engine.render(portrait_png, wav, clip)
+        for previous, verdict in self._queue.drain():
+            self._settle(previous, verdict)
         self._queue.submit(_Render(index, portrait_png, wav, clip, key))
-        for render, verdict in self._queue.ready():
-            self._settle(render, verdict)
 
     def _settle(self, render: _Render, verdict: SegmentVerdict) -> None:
         if not verdict.passed:
