@@ -67,15 +67,10 @@ class SpeechGate:
         return self
 
     def __exit__(self, error: type[BaseException] | None, *_: object) -> None:
-        """On a failure (a service error on a later chunk, say), the answers already made and passing are still
-        stored, so the retried step does not pay for them again; failing ones are not asked for again then."""
-        try:
-            if error is not None and not issubclass(error, NeedsReview):
-                for answer, verdict in self._queue.drain():
-                    if verdict.passed:
-                        self._keep(answer, verdict)
-        finally:
-            self._queue.close()
+        """On a failure (a service error on a later chunk, say), the answers already made and passing are
+        still stored, so the retried step does not pay for them again."""
+        failed = error is not None and not issubclass(error, NeedsReview)
+        self._queue.close(keep_passing=self._keep if failed else None)
 
     def _check(self, answer: _Answer) -> ChunkVerdict:
         return self.checker.check(answer.index, answer.text, answer.local)

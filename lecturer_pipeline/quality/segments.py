@@ -46,14 +46,10 @@ class SegmentGate:
         return self
 
     def __exit__(self, error: type[BaseException] | None, *_: object) -> None:
-        """On a failure, the segments already rendered and passing are still stored (a retry renders only the rest)."""
-        try:
-            if error is not None and not issubclass(error, NeedsReview):
-                for render, verdict in self._queue.drain():
-                    if verdict.passed:
-                        self._keep(render, verdict)
-        finally:
-            self._queue.close()
+        """On a failure, the segments already rendered and passing are still stored (a retry renders only
+        the rest)."""
+        failed = error is not None and not issubclass(error, NeedsReview)
+        self._queue.close(keep_passing=self._keep if failed else None)
 
     def _check(self, render: _Render) -> SegmentVerdict:
         return check_segment(
