@@ -6,7 +6,10 @@ tests never see each other's objects or rows.
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,6 +29,11 @@ os.environ.setdefault("LECTURER_RETRY_DELAY_SECONDS", "0.2")
 # Retried service calls likewise back off from 0.05 s (engines/retry.py; Settings reads it for every run).
 os.environ.setdefault("LECTURER_CALL_RETRY_DELAY_SECONDS", "0.05")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+# Gradio keeps uploads under a hash of their content in one shared folder, and an app deletes its files when it
+# stops: two test processes uploading the same portrait would delete each other's. Each process gets its own.
+if "GRADIO_TEMP_DIR" not in os.environ:
+    os.environ["GRADIO_TEMP_DIR"] = tempfile.mkdtemp(prefix="gradio-tests-")
+    atexit.register(shutil.rmtree, os.environ["GRADIO_TEMP_DIR"], True)
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 

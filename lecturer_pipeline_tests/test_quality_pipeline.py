@@ -55,7 +55,9 @@ def test_garbled_and_wrong_voice_chunks_are_asked_again_and_replaced(tmp_path, s
     defs = _defs(tmp_path / "home", zyphra)
     lecture_id = submit_sample(defs, sample_media, script=THREE_PARAGRAPHS)
     zyphra.reset()
-    zyphra.fail_next(("garble",), FINE, ("garble", "half"), FINE, ("wrongvoice",), FINE)
+    # A chunk is checked while the next is spoken, so a retry comes right after the next chunk's first request:
+    # chunk 1, chunk 2, chunk 1 again, chunk 3, chunk 2 again, chunk 3 again.
+    zyphra.fail_next(("garble",), ("garble", "half"), FINE, ("wrongvoice",), FINE, FINE)
     outcome = run(defs, instance, lecture_id)
     assert outcome.success, outcome.error
     assert zyphra.calls == 6  # three chunks, each asked for once more
@@ -73,7 +75,8 @@ def test_a_chunk_bad_twice_stops_at_needs_review_until_accepted(tmp_path, sample
     defs = _defs(home, zyphra)
     lecture_id = submit_sample(defs, sample_media, script=THREE_PARAGRAPHS)
     zyphra.reset()
-    zyphra.fail_next(FINE, ("garble",), ("wrongvoice",))  # the second chunk: other words, then another voice
+    # The second chunk: other words, then (after chunk 3's first request) another voice.
+    zyphra.fail_next(FINE, ("garble",), FINE, ("wrongvoice",))
     outcome = run(defs, instance, lecture_id)
     assert not outcome.success
     catalog, store = defs.resources["catalog"].get_catalog(), defs.resources["objects"].get_store()

@@ -92,3 +92,32 @@ def test_a_cloning_engine_answering_in_another_voice_fails(tmp_path: Path, sampl
     assert same.similarity is not None and same.similarity >= t.MIN_SIMILARITY
     assert not other.passed and other.similarity is not None and other.similarity < t.MIN_SIMILARITY
     assert other.wer is not None and other.wer <= t.MAX_WER  # the right words, the wrong voice
+
+
+def test_chunks_made_before_a_failure_are_kept_for_the_retry(tmp_path: Path, sample_media, zyphra) -> None:
+    """Chunk 2 is still being checked (beside chunk 3's request) when chunk 3 fails: it is stored all the same."""
+    import base64
+    import hashlib
+
+    from lecturer_pipeline.errors import ServiceError
+    from lecturer_pipeline.model import LectureScript
+    from lecturer_pipeline.stages.speech import synthesize_speech
+    from lecturer_pipeline.storage.catalog import Catalog
+    from lecturer_pipeline.storage.layout import speech_chunks_prefix
+    from lecturer_pipeline.storage.local import LocalObjectStore
+
+    text = "Sets are collections.\n\nTwo sets can be equal.\n\nOrder does not matter at all."
+    script = LectureScript(
+        "cs101--sets", "cs101", "Sets", "ada", "en-us", text, hashlib.sha256(text.encode()).hexdigest()
+    )
+    profile = SpeakerProfile(
+        "ada", "a" * 64, speaker_audio_b64=base64.b64encode(sample_media["voice"].read_bytes()).decode()
+    )
+    store, catalog = LocalObjectStore(tmp_path / "objects"), Catalog(f"sqlite:///{tmp_path / 'catalog.sqlite'}")
+    engine = ZyphraSpeechEngine(zyphra.api_key, zyphra.base_url, mime_type="audio/wav")
+    zyphra.reset()
+    zyphra.fail_next(("delay", 0), ("delay", 0), ("status", 400))
+    with pytest.raises(ServiceError):
+        synthesize_speech(store, catalog, engine, script, profile, tmp_path, quality=True)
+    assert len(list(store.list(speech_chunks_prefix(script.lecture_id)))) == 2
+    catalog.dispose()

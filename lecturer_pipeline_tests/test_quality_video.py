@@ -60,14 +60,16 @@ def test_a_segment_bad_twice_holds_the_lecture_for_review(tmp_path: Path, sample
     store = LocalObjectStore(tmp_path / "objects")
     engine = KDTalkerVideoEngine(kdtalker.url)
     kdtalker.reset()
-    kdtalker.fail_next(("blank",))  # the first render of segment 1 is bad, its second render good
-    gate = SegmentGate(store, engine, "cs101--sets", sample_media["portrait"])
-    assert gate.render_checked(0, sample_media["portrait"], speech, tmp_path / "a.mp4", "segments/a.mp4") == 2
+    # Renders come in this order: both first renders, then each segment's second (a segment is checked while the
+    # next one renders). Segment 1 is bad once, segment 2 bad twice; ("delay", 0) is a good render.
+    kdtalker.fail_next(("blank",), ("frozen",), ("delay", 0), ("blank",))
+    with SegmentGate(store, engine, "cs101--sets", sample_media["portrait"]) as gate:
+        gate.render(0, sample_media["portrait"], speech, tmp_path / "a.mp4", "segments/a.mp4")
+        gate.render(1, sample_media["portrait"], speech, tmp_path / "b.mp4", "segments/b.mp4")
+        with pytest.raises(NeedsReview, match="1 video segment"):
+            gate.finish()
+    assert kdtalker.calls == 4 and gate.rendered_again == [speech, speech]
     assert store.exists("segments/a.mp4")
-    kdtalker.fail_next(("frozen",), ("blank",))  # segment 2: bad twice
-    assert gate.render_checked(1, sample_media["portrait"], speech, tmp_path / "b.mp4", "segments/b.mp4") == 2
     assert not store.exists("segments/b.mp4")  # never stored as good
-    with pytest.raises(NeedsReview, match="1 video segment"):
-        gate.finish()
     part = report.get_json(store, report.video_report_key("cs101--sets"))
     assert [s["passed"] for s in part["segments"]] == [True, False]

@@ -6,11 +6,16 @@ is NOT stored there: its second answer goes to ``quality/review/``, and the lect
 every chunk has been tried — so one run reports all the bad chunks, and the next run (after an edit, or just again)
 asks only for those. ``accept_quality`` moves the reviewed answers to their chunk keys: the next run then reuses
 them and spends nothing on speech.
+
+The checks run beside the service calls (``quality/beside.py``): a chunk is checked while the next one is being
+spoken, and a failing chunk is asked for again as soon as its verdict is known, on the caller's thread, so one step
+never has two requests in flight (the service's pool counts steps).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -19,14 +24,28 @@ from lecturer_pipeline.engines.base import SpeakerProfile, SpeechEngine
 from lecturer_pipeline.errors import InputError, NeedsReview
 from lecturer_pipeline.quality import report as r
 from lecturer_pipeline.quality import thresholds as t
-from lecturer_pipeline.quality.speech import ChunkVerdict, SpeechChecker, synthesize_checked
+from lecturer_pipeline.quality.beside import CheckQueue
+from lecturer_pipeline.quality.speech import ChunkVerdict, SpeechChecker, ask_again
 from lecturer_pipeline.storage.catalog import Catalog, Status
 from lecturer_pipeline.storage.layout import speech_chunk_key
 from lecturer_pipeline.storage.objects import ObjectStore
 
 
+@dataclass
+class _Answer:
+    """A chunk's first answer, waiting for its verdict."""
+
+    index: int
+    text: str
+    chunk_key: str
+    chunk_hash: str
+    local: Path
+    speak: Callable[[Path, int], int]
+
+
 class SpeechGate:
-    """One lecture's chunks through the checks; ``produce`` per new chunk, ``verdict_for`` per cached one."""
+    """One lecture's chunks through the checks: ``produce`` per new chunk, ``cached`` per stored one, ``settle``
+    once every chunk is asked for, then ``finish``. Use it as a context manager so its thread always stops."""
 
     def __init__(
         self,
@@ -40,20 +59,52 @@ class SpeechGate:
         self.store, self.engine, self.profile, self.lecture_id = store, engine, profile, lecture_id
         self.checker = SpeechChecker(engine, profile, language, workdir)
         self.verdicts: list[ChunkVerdict] = []
+        self.requests_again = 0  # requests spent asking failing chunks once more
+        self.chars_again = 0
+        self._queue: CheckQueue[_Answer, ChunkVerdict] = CheckQueue(self._check, "speech-qa")
+
+    def __enter__(self) -> SpeechGate:
+        return self
+
+    def __exit__(self, error: type[BaseException] | None, *_: object) -> None:
+        """On a failure (a service error on a later chunk, say), the answers already made and passing are
+        still stored, so the retried step does not pay for them again."""
+        failed = error is not None and not issubclass(error, NeedsReview)
+        self._queue.close(keep_passing=self._keep if failed else None)
+
+    def _check(self, answer: _Answer) -> ChunkVerdict:
+        return self.checker.check(answer.index, answer.text, answer.local)
 
     def produce(
         self, index: int, text: str, chunk_key: str, chunk_hash: str, local: Path, speak: Callable[[Path, int], int]
     ) -> int:
-        """Make (with ``speak(dst, attempt)``), check and store one chunk; returns the requests spent."""
-        verdict, requests = synthesize_checked(speak, self.checker, index, text, local)
-        verdict.hash = chunk_hash
-        if verdict.passed:
-            self.store.put_file(chunk_key, local, content_type="audio/wav")
-        else:
-            self.store.put_file(r.review_audio_key(self.lecture_id, chunk_hash), local, content_type="audio/wav")
-        r.put_json(self.store, r.chunk_verdict_key(self.lecture_id, chunk_hash), verdict.to_json())
-        self.verdicts.append(verdict)
+        """Make one chunk's first answer (with ``speak(dst, attempt)``) while the previous one is checked, settle
+        the previous one (asking it once more if it failed), and queue this one for its check. Returns the requests
+        spent on this answer."""
+        requests = speak(local, 0)
+        self.settle()
+        self._queue.submit(_Answer(index, text, chunk_key, chunk_hash, local, speak))
         return requests
+
+    def settle(self) -> None:
+        """Wait for the pending verdicts (asking failing chunks once more): every chunk's file is final after it."""
+        for answer, verdict in self._queue.drain():
+            self._keep(answer, verdict)
+
+    def _keep(self, answer: _Answer, verdict: ChunkVerdict) -> None:
+        """Store a checked chunk: as good under its hash, or, failing twice, under ``quality/review/``."""
+        if not verdict.passed:
+            verdict, requests = ask_again(answer.speak, self.checker, verdict, answer.local)
+            self.requests_again += requests
+            self.chars_again += requests * len(answer.text)
+        verdict.hash = answer.chunk_hash
+        if verdict.passed:
+            self.store.put_file(answer.chunk_key, answer.local, content_type="audio/wav")
+        else:
+            key = r.review_audio_key(self.lecture_id, answer.chunk_hash)
+            self.store.put_file(key, answer.local, content_type="audio/wav")
+        r.put_json(self.store, r.chunk_verdict_key(self.lecture_id, answer.chunk_hash), verdict.to_json())
+        self.verdicts.append(verdict)
 
     def cached(self, index: int, chunk_hash: str) -> None:
         """A chunk found stored: it passed (or was approved) when it was made; its verdict is read back."""
@@ -66,6 +117,8 @@ class SpeechGate:
 
     def finish(self) -> dict[str, Any]:
         """Store the speech part of the report; raise NeedsReview when a chunk failed twice."""
+        self.settle()
+        self.verdicts.sort(key=lambda verdict: verdict.index)
         failing = [v for v in self.verdicts if not v.passed and not v.accepted]
         part = {
             "lecture_id": self.lecture_id,
@@ -75,6 +128,7 @@ class SpeechGate:
             "thresholds": {"max_wer": t.MAX_WER, "min_similarity": t.MIN_SIMILARITY},
             "passed": not failing,
             "qa_seconds": round(self.checker.seconds, 3),
+            "qa_waited_seconds": round(self._queue.waited_seconds, 3),
             "chunks": [v.to_json() for v in self.verdicts],
         }
         r.put_json(self.store, r.speech_report_key(self.lecture_id), part)
@@ -98,6 +152,7 @@ def summary(part: dict[str, Any]) -> dict[str, Any]:
     return {
         "qa_passed": part["passed"],
         "qa_seconds": part["qa_seconds"],
+        "qa_waited_seconds": part.get("qa_waited_seconds"),
         "qa_asked_again": sum(1 for c in chunks if c.get("attempts", 1) > 1),
         "qa_accepted": sum(1 for c in chunks if c.get("accepted")),
         "qa_max_wer": max(wers) if wers else None,

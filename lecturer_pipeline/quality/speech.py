@@ -102,20 +102,15 @@ class SpeechChecker:
         )
 
 
-def synthesize_checked(
-    speak: Callable[[Path, int], int], checker: SpeechChecker, index: int, text: str, dst: Path
+def ask_again(
+    speak: Callable[[Path, int], int], checker: SpeechChecker, first: ChunkVerdict, dst: Path
 ) -> tuple[ChunkVerdict, int]:
-    """Speak a chunk with ``speak(dst, attempt)`` (which returns the calls it made) and check it; a failing answer is
-    asked for once more (attempt 1: a new seed where the engine takes one). Returns the verdict on the answer left at
-    ``dst`` and the number of requests spent."""
-    requests = speak(dst, 0)
-    verdict = checker.check(index, text, dst)
-    if verdict.passed:
-        return verdict, requests
+    """A chunk whose first answer at ``dst`` failed: ask once more with ``speak(dst, 1)`` (a new seed where the
+    engine takes one), check that, and leave it at ``dst``. Returns its verdict and the requests spent."""
     retry = dst.with_name(f"{dst.stem}.retry.wav")
-    requests += speak(retry, 1)
-    second = checker.check(index, text, retry)
+    requests = speak(retry, 1)
+    second = checker.check(first.index, first.text, retry)
     second.attempts = 2
-    second.notes = [*second.notes, f"first answer failed: {'; '.join(verdict.problems)}"]
+    second.notes = [*second.notes, f"first answer failed: {'; '.join(first.problems)}"]
     retry.replace(dst)
     return second, requests

@@ -13,6 +13,7 @@ The timeline of every chunk is recorded for captions.
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import replace
 from pathlib import Path
 
@@ -93,36 +94,39 @@ def synthesize_speech(
 
     chunks = plan_chunks(script.text, language=script.language, max_chars=max_chars)
     parts: list[Path] = []
-    seconds: list[float] = []
     keep: set[str] = set()
     chars_sent = chars_cached = requests = 0
     gate = SpeechGate(store, engine, profile, lecture_id, script.language, workdir) if quality else None
-    for index, chunk in enumerate(chunks):
-        chunk_hash = input_hash(text=chunk.text, **voice)
-        key = speech_chunk_key(lecture_id, chunk_hash)
-        keep.add(key)
-        local = workdir / f"chunk-{index:04d}.wav"
-        if store.exists(key):
-            store.get_file(key, local)
-            chars_cached += len(chunk.text)
-            if gate:
-                gate.cached(index, chunk_hash)
-        elif gate:
+    with gate or nullcontext():
+        for index, chunk in enumerate(chunks):
+            chunk_hash = input_hash(text=chunk.text, **voice)
+            key = speech_chunk_key(lecture_id, chunk_hash)
+            keep.add(key)
+            local = workdir / f"chunk-{index:04d}.wav"
+            if store.exists(key):
+                store.get_file(key, local)
+                chars_cached += len(chunk.text)
+                if gate:
+                    gate.cached(index, chunk_hash)
+            elif gate:
 
-            def speak(dst: Path, attempt: int, text: str = chunk.text) -> int:
-                return speak_fully(engine, text, profile, dst, language=script.language, log=log, seed=attempt)
+                def speak(dst: Path, attempt: int, text: str = chunk.text) -> int:
+                    return speak_fully(engine, text, profile, dst, language=script.language, log=log, seed=attempt)
 
-            spent = gate.produce(index, chunk.text, key, chunk_hash, local, speak)
-            chars_sent += spent * len(chunk.text)
-            requests += spent
-        else:
-            requests += speak_fully(engine, chunk.text, profile, local, language=script.language, log=log)
-            store.put_file(key, local, content_type="audio/wav")
-            chars_sent += len(chunk.text)
-        parts.append(local)
-        seconds.append(wav_duration(local))
-
-    qa = gate.finish() if gate else {}  # raises NeedsReview (after storing the report) when a chunk failed twice
+                spent = gate.produce(index, chunk.text, key, chunk_hash, local, speak)  # checked beside the next
+                chars_sent += spent * len(chunk.text)
+                requests += spent
+            else:
+                requests += speak_fully(engine, chunk.text, profile, local, language=script.language, log=log)
+                store.put_file(key, local, content_type="audio/wav")
+                chars_sent += len(chunk.text)
+            parts.append(local)
+        # raises NeedsReview (after storing the report) when a chunk failed twice
+        qa = gate.finish() if gate else {}
+    if gate:
+        requests += gate.requests_again
+        chars_sent += gate.chars_again
+    seconds = [wav_duration(part) for part in parts]  # after the checks: a chunk asked again has its final answer
     segments = group_segments(chunks, seconds, segment_seconds)
     segment_files: list[Path] = []
     segment_seconds_list: list[float] = []

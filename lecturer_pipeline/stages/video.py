@@ -78,11 +78,15 @@ def render_segments(
     pieces = split_wav(speech_wav, cut_points(speech.details.get("segment_seconds") or []), workdir / "segments")
     # The video's sound track is encoded while the renderer works (its CPU is idle meanwhile), so the join after
     # the renders only copies streams.
-    gate = SegmentGate(store, engine, lecture_id, portrait_png)
-    with AudioTrackEncode(speech_wav, workdir / "sound.m4a") as encode:
-        done = _render_segments(store, engine, lecture_id, pieces, portrait_png, portrait.sha256, params, gate)
-        track = encode.wait()
-    qa = gate.finish()  # raises NeedsReview (after storing its report) when a segment failed twice
+    with SegmentGate(store, engine, lecture_id, portrait_png) as gate:
+        with AudioTrackEncode(speech_wav, workdir / "sound.m4a") as encode:
+            done = _render_segments(store, engine, lecture_id, pieces, portrait_png, portrait.sha256, params, gate)
+            track = encode.wait()
+        qa = gate.finish()  # raises NeedsReview (after storing its report) when a segment failed twice
+    done.sent += sum(wav_duration(piece) for piece in gate.rendered_again)
+    done.renders += len(gate.rendered_again)
+    for piece in pieces:
+        piece.unlink(missing_ok=True)
     sound = {"key": video_sound_key(lecture_id), "sha256": sha256_file(track)}
     store.put_file(sound["key"], track, content_type="audio/mp4")
     for path in (*done.clips, track, speech_wav, portrait_png):
@@ -177,7 +181,7 @@ def _render_segments(
     gate: SegmentGate,
 ) -> _Segments:
     """Each piece of speech as a video segment: fetched if stored under its hash, else rendered and stored at once
-    (so a failure later renders only what is missing). The pieces are deleted as they are used."""
+    (so a failure later renders only what is missing). The pieces stay until the gate has checked their segments."""
     done = _Segments()
     for index, piece in enumerate(pieces):
         seconds = wav_duration(piece)
@@ -187,10 +191,9 @@ def _render_segments(
             store.get_file(key, clip)
             done.cached += seconds
         else:
-            renders = gate.render_checked(index, portrait_png, piece, clip, key)  # stores it if it passes
-            done.sent += seconds * renders
-            done.renders += renders
-        piece.unlink()
+            gate.render(index, portrait_png, piece, clip, key)  # checked beside the next render; stored if it passes
+            done.sent += seconds
+            done.renders += 1
         done.clips.append(clip)
         done.manifest.append({"key": key, "seconds": round(seconds, 6)})  # the key names the content
     return done
