@@ -203,9 +203,10 @@ def test_a_deck_lecture_held_for_review_is_approved_as_it_is_by_its_owner_only(
     assert hashlib.sha256(stored).digest() == hashlib.sha256(deck.read_bytes()).digest()
     assert studio.store.exists("uploads/lectures/cs101/sets.json")
 
-    # The first chunk comes back as other words, then in another voice: the lecture is held for review.
+    # The first chunk comes back as other words, then (asked again after the second chunk's request) in another
+    # voice: the lecture is held for review. ("delay", 0) answers normally.
     zyphra.reset()
-    zyphra.fail_next(("garble",), ("wrongvoice",))
+    zyphra.fail_next(("garble",), ("delay", 0), ("wrongvoice",))
     held = run(studio.defs, studio.instance, "cs101--sets")
     assert not held.success
     assert studio.catalog.get_lecture("cs101--sets")["status"] == Status.NEEDS_REVIEW.value
