@@ -19,8 +19,8 @@ from lecturer_pipeline.engines.zyphra import ZyphraSpeechEngine
 from lecturer_pipeline.media.audio import concat_wavs
 from lecturer_pipeline.quality.speech import SpeechChecker
 from lecturer_pipeline.quality.video import check_segment, portrait_has_face
+from lecturer_pipeline.standins.zyphra import ZyphraStandIn
 from lecturer_pipeline.text.chunks import plan_chunks
-from lecturer_pipeline_tests.standins.zyphra import ZyphraStandIn
 
 SENTENCES = (
     "Sets are collections of distinct objects, and we write them with curly braces.",

@@ -30,15 +30,14 @@ os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 import gradio as gr
 import numpy as np
 
-from lecturer_pipeline_tests.standins.faults import FailurePlan
-from lecturer_pipeline_tests.standins.kdtalker import free_port
+from lecturer_pipeline.standins.espeak import MAX_SECONDS, espeak_wav
+from lecturer_pipeline.standins.faults import FailurePlan
+from lecturer_pipeline.standins.ports import free_port
 
 SAMPLE_RATE = 44_100  # the Zonos autoencoder's sampling rate
-MAX_SECONDS = 30.0  # max_new_tokens = 86 * 30
 MODELS = ["Zyphra/Zonos-v0.1-transformer", "Zyphra/Zonos-v0.1-hybrid"]
 # A part of zonos.conditioning.supported_language_codes: those espeak-ng speaks here, with the pipeline's six.
 LANGUAGES = ["en-us", "en-gb", "fr-fr", "de", "es", "it", "ja", "ko", "cmn", "nl", "pt", "pl", "sv", "ru"]
-_BASE_WPM = 160  # espeak-ng words per minute at speaking rate 15
 # generate_audio's parameters, in gradio_interface.py's order.
 INPUT_NAMES = (
     "model_choice", "text", "language", "speaker_audio", "prefix_audio", "e1", "e2", "e3", "e4", "e5", "e6", "e7",
@@ -50,38 +49,12 @@ _BEHAVIOURS = {"crash": (1,), "error": (2,), "delay": (2,)}
 
 def _speak(text: str, language: str, speaking_rate: float) -> np.ndarray:
     """espeak-ng speech at 44.1 kHz mono int16, cut at MAX_SECONDS."""
-    wpm = max(80, min(450, round(_BASE_WPM * float(speaking_rate) / 15)))
     with tempfile.TemporaryDirectory(prefix="zonos-standin-") as work:
         raw = Path(work) / "speech.wav"
-        subprocess.run(
-            ["espeak-ng", "-v", language, "-s", str(wpm), "-w", str(raw), "--stdin"],
-            input=text.encode("utf-8"),
-            capture_output=True,
-            check=True,
-            timeout=120,
-        )
-        pcm = subprocess.run(
-            [
-                "ffmpeg",
-                "-nostdin",
-                "-loglevel",
-                "error",
-                "-i",
-                str(raw),
-                "-t",
-                f"{MAX_SECONDS:g}",
-                "-ac",
-                "1",
-                "-ar",
-                str(SAMPLE_RATE),
-                "-f",
-                "s16le",
-                "-",
-            ],
-            capture_output=True,
-            check=True,
-        ).stdout
-    return np.frombuffer(pcm, dtype=np.int16)
+        espeak_wav(text, language, speaking_rate, raw)
+        command = ["ffmpeg", "-nostdin", "-loglevel", "error", "-i", str(raw), "-t", f"{MAX_SECONDS:g}", "-ac", "1"]
+        pcm = subprocess.run([*command, "-ar", str(SAMPLE_RATE), "-f", "s16le", "-"], capture_output=True, check=True)
+    return np.frombuffer(pcm.stdout, dtype=np.int16)
 
 
 class ZonosStandIn:
