@@ -1,6 +1,7 @@
 """Past one machine, proven: a course backfill on two dagster-celery workers through RabbitMQ, sharing only S3 and
-PostgreSQL (lecturer_pipeline_tests/cluster.py starts it: webserver, daemon, a general and a render worker, each
-worker with its own HOME, TMPDIR, LECTURER_HOME and DAGSTER_HOME in a private tmpfs where ``unshare -m`` works)."""
+PostgreSQL (lecturer_pipeline/standins/servers/cluster.py starts it: webserver, daemon, a general and a render
+worker, each with its own HOME, TMPDIR, LECTURER_HOME and DAGSTER_HOME in a private tmpfs where ``unshare -m``
+works)."""
 
 from __future__ import annotations
 
