@@ -32,7 +32,7 @@ import os
 import tempfile
 import threading
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -45,7 +45,6 @@ import gradio as gr
 from gradio.data_classes import FileData, GradioModel
 
 from lecturer_pipeline.standins.clock import ServiceClock
-from lecturer_pipeline.standins.faults import FailurePlan
 from lecturer_pipeline.standins.kdtalker_render import (
     CROPPER_RAISE,
     FPS,
@@ -56,6 +55,7 @@ from lecturer_pipeline.standins.kdtalker_render import (
     wav_seconds,
 )
 from lecturer_pipeline.standins.ports import free_port
+from lecturer_pipeline.standins.switches import FailureSwitches
 
 __all__ = ["API_NAME", "CROPPER_RAISE", "FPS", "QUOTA_MESSAGE", "SIZE", "KDTalkerStandIn"]
 
@@ -95,7 +95,7 @@ def _gradio5_video() -> gr.Video:
     return video
 
 
-class KDTalkerStandIn:
+class KDTalkerStandIn(FailureSwitches):
     """KDTalker's Gradio API on 127.0.0.1, rendering real mp4s, with counters and switchable failures.
 
     Counters: ``calls`` (every ``gradio_infer`` call), ``renders`` and ``seconds_rendered`` (videos made — the GPU
@@ -125,8 +125,7 @@ class KDTalkerStandIn:
         self.renders = 0
         self.seconds_rendered = 0.0
         self.tokens: list[str | None] = []  # the Hugging Face token each call carried (None: none)
-        self._faults = FailurePlan(_BEHAVIOURS, DEFAULT_FAILURE_MIX)
-        self._lock = self._faults.lock
+        self._plan_faults(_BEHAVIOURS, DEFAULT_FAILURE_MIX)
         self._stopping = threading.Event()
         self._workdir: tempfile.TemporaryDirectory[str] | None = None
         self._demo: gr.Blocks | None = None
@@ -182,11 +181,6 @@ class KDTalkerStandIn:
         clip / a still face that never moves."""
         self._faults.queue(*behaviours)
 
-    def fail_rate(self, p: float, seed: int = 0, behaviours: Iterable[tuple[Any, ...]] | None = None) -> None:
-        """Fail a fraction ``p`` of later calls at random (reproducibly, from ``seed``) with a mix of behaviours
-        (default: a hidden crash). Queued ``fail_next`` behaviours still come first; ``p=0`` turns this off."""
-        self._faults.set_rate(p, seed, behaviours)
-
     def reset(self) -> None:
         """Zero the counters and drop every queued or random failure (latency and queue bound stay as set)."""
         with self._lock:
@@ -194,20 +188,6 @@ class KDTalkerStandIn:
             self.seconds_rendered = 0.0
             self.tokens = []
             self._faults.clear()
-
-    @property
-    def injected(self) -> int:
-        """Calls that met a behaviour (queued or random); a ``delay`` counts, even one the client outlasts."""
-        return self._faults.injected
-
-    @property
-    def injections(self) -> list[tuple[Any, ...]]:
-        """The behaviours calls met, in order."""
-        return self._faults.injections
-
-    def wait_idle(self, timeout: float = 30.0) -> bool:
-        """Wait until no call is being handled (e.g. a delayed one its client gave up on); False on timeout."""
-        return self._faults.wait_idle(timeout)
 
     @contextlib.contextmanager
     def queue_full(self) -> Iterator[None]:

@@ -23,9 +23,9 @@ import threading
 from collections.abc import Iterable
 from typing import Any
 
-from lecturer_pipeline.standins.faults import FailurePlan
 from lecturer_pipeline.standins.ollama_http import OllamaHTTPServer
 from lecturer_pipeline.standins.ollama_model import DEFAULT_WORDS, canonical_model, lecture_text, topic_of, words_asked
+from lecturer_pipeline.standins.switches import FailureSwitches
 
 __all__ = ["DEFAULT_FAILURE_MIX", "DEFAULT_WORDS", "OUT_OF_MEMORY", "OllamaStandIn", "lecture_text"]
 
@@ -44,7 +44,7 @@ FAILURE_KINDS = {
 OUT_OF_MEMORY = "model requires more system memory (5.5 GiB) than is available (3.2 GiB)"
 
 
-class OllamaStandIn:
+class OllamaStandIn(FailureSwitches):
     """An Ollama server on 127.0.0.1 (free port, daemon thread), with counters and failure switches.
 
     Counters: ``calls`` (every generate/chat request, failed ones too), ``generations`` (answers the "model"
@@ -57,8 +57,7 @@ class OllamaStandIn:
     def __init__(self, models: Iterable[str] = ("llama3:8b",), *, answer: str | None = None) -> None:
         self.models: set[str] = set(models)
         self.answer = answer
-        self._faults = FailurePlan(FAILURE_KINDS, DEFAULT_FAILURE_MIX)
-        self._lock = self._faults.lock
+        self._plan_faults(FAILURE_KINDS, DEFAULT_FAILURE_MIX)
         self._connections: set[socket.socket] = set()
         self._server: OllamaHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -118,13 +117,6 @@ class OllamaStandIn:
         """
         self._faults.queue(*behaviours)
 
-    def fail_rate(self, p: float, seed: int = 0, behaviours: Iterable[tuple[Any, ...]] | None = None) -> None:
-        """Fail a fraction ``p`` of later requests at random (reproducibly, from ``seed``) with a mix of failures.
-
-        Queued ``fail_next`` behaviours still come first; ``p=0`` turns random failures off.
-        """
-        self._faults.set_rate(p, seed, behaviours)
-
     def reset(self) -> None:
         """Zero the counters, forget bodies and the ``answer`` override, and drop every queued or random failure."""
         with self._lock:
@@ -132,7 +124,7 @@ class OllamaStandIn:
             self._faults.clear()
             self._bodies: dict[str, dict[str, Any]] = {}
             self._last_path: str | None = None
-            self._errors: list[BaseException] = []
+            self._errors = []
         self.answer = None
 
     # Counters -----------------------------------------------------------------------------------------------
@@ -141,16 +133,6 @@ class OllamaStandIn:
     def calls(self) -> int:
         with self._lock:
             return self._calls
-
-    @property
-    def injected(self) -> int:
-        """Requests that met a failure behaviour (queued or random); a ``delay`` counts, even one a client outlasts."""
-        return self._faults.injected
-
-    @property
-    def injections(self) -> list[tuple[Any, ...]]:
-        """The behaviours requests met, in arrival order."""
-        return self._faults.injections
 
     @property
     def generations(self) -> int:
@@ -167,16 +149,6 @@ class OllamaStandIn:
         with self._lock:
             return self._bodies.get(self._last_path) if self._last_path else None
 
-    @property
-    def errors(self) -> list[BaseException]:
-        """Unexpected exceptions inside the stand-in (not clients hanging up); tests can assert it is empty."""
-        with self._lock:
-            return list(self._errors)
-
-    def wait_idle(self, timeout: float = 30.0) -> bool:
-        """Wait until no request is being handled (e.g. a delayed one the client gave up on); False on timeout."""
-        return self._faults.wait_idle(timeout)
-
     # Called by the handler ----------------------------------------------------------------------------------
 
     def _begin(self) -> tuple[Any, ...] | None:
@@ -184,9 +156,6 @@ class OllamaStandIn:
         with self._lock:
             self._calls += 1
             return self._faults.begin()
-
-    def _end(self) -> None:
-        self._faults.end()
 
     def _answer_for(self, system: str, prompt: str) -> str:
         """What the model says: the ``answer`` override, or a lecture on the prompt's topic of the length asked."""
@@ -233,8 +202,3 @@ class OllamaStandIn:
     def _untrack(self, connection: socket.socket) -> None:
         with self._lock:
             self._connections.discard(connection)
-
-    def _record_error(self, exc: BaseException | None) -> None:
-        if exc is not None:
-            with self._lock:
-                self._errors.append(exc)

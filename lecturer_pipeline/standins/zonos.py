@@ -18,7 +18,6 @@ import random
 import subprocess
 import tempfile
 import threading
-from collections.abc import Iterable
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -31,8 +30,8 @@ import gradio as gr
 import numpy as np
 
 from lecturer_pipeline.standins.espeak import MAX_SECONDS, espeak_wav
-from lecturer_pipeline.standins.faults import FailurePlan
 from lecturer_pipeline.standins.ports import free_port
+from lecturer_pipeline.standins.switches import FailureSwitches
 
 SAMPLE_RATE = 44_100  # the Zonos autoencoder's sampling rate
 MODELS = ["Zyphra/Zonos-v0.1-transformer", "Zyphra/Zonos-v0.1-hybrid"]
@@ -57,7 +56,7 @@ def _speak(text: str, language: str, speaking_rate: float) -> np.ndarray:
     return np.frombuffer(pcm.stdout, dtype=np.int16)
 
 
-class ZonosStandIn:
+class ZonosStandIn(FailureSwitches):
     """Zonos's Gradio API on 127.0.0.1, speaking with espeak-ng, with counters and switchable failures."""
 
     def __init__(self, *, port: int | None = None) -> None:
@@ -66,8 +65,7 @@ class ZonosStandIn:
         self.served_texts: list[str] = []
         self.speaker_files: list[str | None] = []
         self.requests: list[dict[str, Any]] = []
-        self._faults = FailurePlan(_BEHAVIOURS, (("crash",),))
-        self._lock = self._faults.lock
+        self._plan_faults(_BEHAVIOURS, (("crash",),))
         self._demo: gr.Blocks | None = None
         self.url = ""
 
@@ -100,18 +98,11 @@ class ZonosStandIn:
     def fail_next(self, *behaviours: tuple[Any, ...]) -> None:
         self._faults.queue(*behaviours)
 
-    def fail_rate(self, p: float, seed: int = 0, behaviours: Iterable[tuple[Any, ...]] | None = None) -> None:
-        self._faults.set_rate(p, seed, behaviours)
-
     def reset(self) -> None:
         with self._lock:
             self.calls = 0
             self.served_texts, self.speaker_files, self.requests = [], [], []
             self._faults.clear()
-
-    @property
-    def injected(self) -> int:
-        return self._faults.injected
 
     def _build(self) -> gr.Blocks:
         """The components of gradio_interface.py's ``build_interface``, wired to ``generate_audio`` in its order."""

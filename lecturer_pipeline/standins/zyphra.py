@@ -16,11 +16,10 @@ from __future__ import annotations
 
 import secrets
 import threading
-from collections.abc import Iterable
 from typing import Any
 
 from lecturer_pipeline.standins.clock import ServiceClock
-from lecturer_pipeline.standins.faults import FailurePlan
+from lecturer_pipeline.standins.switches import FailureSwitches
 from lecturer_pipeline.standins.zyphra_audio import available_encoders
 from lecturer_pipeline.standins.zyphra_http import ZyphraHTTPServer
 from lecturer_pipeline.standins.zyphra_protocol import DEFAULT_FAILURE_MIX, ENDPOINT, FAILURE_KINDS, MAX_SECONDS
@@ -28,7 +27,7 @@ from lecturer_pipeline.standins.zyphra_protocol import DEFAULT_FAILURE_MIX, ENDP
 __all__ = ["DEFAULT_FAILURE_MIX", "ENDPOINT", "MAX_SECONDS", "ZyphraStandIn"]
 
 
-class ZyphraStandIn:
+class ZyphraStandIn(FailureSwitches):
     """Zyphra's TTS API on 127.0.0.1 (free port, daemon thread), with counters and failure switches.
 
     Counters: ``calls`` (every request, failed ones too), ``successes`` (audio produced — what the real service
@@ -54,8 +53,7 @@ class ZyphraStandIn:
         self.api_key = api_key or f"zsk-test-{secrets.token_urlsafe(24)}"
         self.latency = latency
         self.latency_per_audio_second = latency_per_audio_second
-        self._faults = FailurePlan(FAILURE_KINDS, DEFAULT_FAILURE_MIX)
-        self._lock = self._faults.lock
+        self._plan_faults(FAILURE_KINDS, DEFAULT_FAILURE_MIX)
         self._encoders: set[str] = set()
         self._server: ZyphraHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -107,13 +105,6 @@ class ZyphraStandIn:
         """
         self._faults.queue(*behaviours)
 
-    def fail_rate(self, p: float, seed: int = 0, behaviours: Iterable[tuple[Any, ...]] | None = None) -> None:
-        """Fail a fraction ``p`` of later requests at random (reproducibly, from ``seed``) with a mix of failures.
-
-        Queued ``fail_next`` behaviours still come first; ``p=0`` turns random failures off.
-        """
-        self._faults.set_rate(p, seed, behaviours)
-
     def reset(self) -> None:
         """Zero the counters and logs and drop every queued or random failure."""
         with self._lock:
@@ -122,7 +113,7 @@ class ZyphraStandIn:
             self._injected_texts: list[str | None] = []
             self._texts: list[str] = []
             self._served_texts: list[str] = []
-            self._errors: list[BaseException] = []
+            self._errors = []
 
     # Counters -----------------------------------------------------------------------------------------------
 
@@ -135,16 +126,6 @@ class ZyphraStandIn:
     def successes(self) -> int:
         with self._lock:
             return self._successes
-
-    @property
-    def injected(self) -> int:
-        """Requests that met a failure behaviour (queued or random); a ``delay`` counts, even one a client outlasts."""
-        return self._faults.injected
-
-    @property
-    def injections(self) -> list[tuple[Any, ...]]:
-        """The behaviours requests met, in arrival order."""
-        return self._faults.injections
 
     @property
     def injected_texts(self) -> list[str | None]:
@@ -167,16 +148,6 @@ class ZyphraStandIn:
         with self._lock:
             return list(self._served_texts)
 
-    @property
-    def errors(self) -> list[BaseException]:
-        """Unexpected exceptions inside the stand-in (not clients hanging up); tests can assert it is empty."""
-        with self._lock:
-            return list(self._errors)
-
-    def wait_idle(self, timeout: float = 30.0) -> bool:
-        """Wait until no request is being handled (e.g. a delayed one the client gave up on); False on timeout."""
-        return self._faults.wait_idle(timeout)
-
     # Called by the handler ----------------------------------------------------------------------------------
 
     def _begin(self, text: Any) -> tuple[Any, ...] | None:
@@ -190,16 +161,8 @@ class ZyphraStandIn:
                 self._injected_texts.append(text if isinstance(text, str) else None)
             return behaviour
 
-    def _end(self) -> None:
-        self._faults.end()
-
     def _served(self, text: str) -> None:
         with self._lock:
             self._successes += 1
             self._chars += len(text)
             self._served_texts.append(text)
-
-    def _record_error(self, exc: BaseException | None) -> None:
-        if exc is not None:
-            with self._lock:
-                self._errors.append(exc)
