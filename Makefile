@@ -90,4 +90,4 @@ bench: install test-packages
 # starts. It prints the UI's URL and an env file for the CLI; Ctrl-C stops and removes all of it.
 .PHONY: cluster
 cluster: install test-packages
-	$(BIN)/python -m lecturer_pipeline_tests.cluster
+	$(BIN)/python -m lecturer_pipeline.standins.servers.cluster

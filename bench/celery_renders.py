@@ -1,10 +1,11 @@
 """(6) Render workers through the Celery executor: a course backfilled on one render worker (pool ``kdtalker=1``, one
 KDTalker stand-in) and on two (``kdtalker=2``, two stand-ins, like two GPUs), wall ÷ bound for each.
 
-The cluster is the Celery test's (``lecturer_pipeline_tests/cluster.py``): webserver and daemon, a general worker on
-the ``dagster`` queue and the render workers on ``dagster,render``, each ``--concurrency 1``, over RabbitMQ and
-Redis, sharing PostgreSQL and S3. The bound is the renderers' busy time ÷ the number of renderers (each stand-in
-renders one call at a time, like one GPU); the clock runs from ``lecturer-pipeline backfill`` to the last run's end.
+The cluster is the Celery test's (``lecturer_pipeline/standins/servers/cluster.py``): webserver and daemon, a
+general worker on the ``dagster`` queue and the render workers on ``dagster,render``, each ``--concurrency 1``,
+over RabbitMQ and Redis, sharing PostgreSQL and S3. The bound is the renderers' busy time ÷ the number of renderers
+(each stand-in renders one call at a time, like one GPU); the clock runs from ``lecturer-pipeline backfill`` to the
+last run's end.
 
 Run alone: ``python -m bench.celery_renders --lectures 4 --lecture-seconds 8``.
 """
@@ -16,43 +17,23 @@ import contextlib
 import json
 import shutil
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Any
 
 from bench.common import log, real_servers, sample_media, script_of
 from lecturer_pipeline.manifest import LectureManifest
+from lecturer_pipeline.standins.clock import ServiceClock
+from lecturer_pipeline.standins.kdtalker import KDTalkerStandIn
+from lecturer_pipeline.standins.sample_lecture import CONSENT
+from lecturer_pipeline.standins.servers import broker
+from lecturer_pipeline.standins.servers.cluster import DEFAULT_QUEUE, RENDER_QUEUE, celery_cluster
+from lecturer_pipeline.standins.servers.dagster_services import run_cli, wait_for
 from lecturer_pipeline.uploads import submit_lecture, submit_speaker_files
-from lecturer_pipeline_tests.cluster import DEFAULT_QUEUE, RENDER_QUEUE, celery_cluster
-from lecturer_pipeline_tests.dagster_services import wait_for
-from lecturer_pipeline_tests.infra import broker
-from lecturer_pipeline_tests.pipeline_helpers import CONSENT, run_cli
-from lecturer_pipeline_tests.standins.kdtalker import KDTalkerStandIn
 
 GOAL = 1.10  # two render workers: within 1.10× their bound, about twice the throughput of one
 SPEAKER = "ada"
 _RUN_END = """query($runId: ID!) { runOrError(runId: $runId) { ... on Run { endTime } } }"""
-
-
-class TimedKDTalker(KDTalkerStandIn):
-    """The KDTalker stand-in, recording when each render call started and ended."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.spans: list[tuple[float, float]] = []
-        self._spans_lock = threading.Lock()
-
-    def gradio_infer(self, source_image: str | None, driven_audio: str | None) -> str:
-        start = time.time()
-        try:
-            return super().gradio_infer(source_image, driven_audio)
-        finally:
-            with self._spans_lock:
-                self.spans.append((start, time.time()))
-
-    def busy(self) -> float:
-        return sum(end - start for start, end in self.spans)
 
 
 def _one(
@@ -70,7 +51,10 @@ def _one(
     with contextlib.ExitStack() as stack:
         stack.callback(stop_broker)
         stack.callback(stop_redis)
-        talkers = [stack.enter_context(TimedKDTalker(latency_per_second=render_per_second)) for _ in range(renderers)]
+        clocks = [ServiceClock(f"kdtalker-{n}", 0.0) for n in range(renderers)]  # records each render's span
+        talkers = [
+            stack.enter_context(KDTalkerStandIn(latency_per_second=render_per_second, clock=clock)) for clock in clocks
+        ]
         cluster = stack.enter_context(
             celery_cluster(
                 workdir,
@@ -114,7 +98,7 @@ def _one(
             raise RuntimeError(f"backfill runs failed: {failed}")
         ends = [dagster.graphql(_RUN_END, runId=run["runId"])["runOrError"]["endTime"] for run in runs]
         wall = max(ends) - launched_at
-        busy = [talker.busy() for talker in talkers]
+        busy = [clock.busy_seconds() for clock in clocks]
         bound = sum(busy) / renderers
         return {
             "renderers": renderers,
@@ -122,7 +106,7 @@ def _one(
             "bound_seconds": round(bound, 1),
             "ratio": round(wall / bound, 3),
             "render_busy_seconds": [round(b, 1) for b in busy],
-            "renders": [len(t.spans) for t in talkers],
+            "renders": [len(clock.snapshot()) for clock in clocks],
         }
 
 

@@ -12,15 +12,17 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import wave
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from unittest import mock
+
+from lecturer_pipeline.standins.clock import ServiceClock
+from lecturer_pipeline.standins.servers import postgres
+from lecturer_pipeline.standins.servers.s3_server import S3Server, start_rgw, stop_rgw
 
 REPO = Path(__file__).resolve().parent.parent
 WORDS_PER_SECOND = 2.4  # measured: the Zyphra stand-in (espeak-ng at 160 wpm) with the pipeline's pauses
@@ -143,44 +145,9 @@ def wav_seconds(path: str | Path) -> float:
 
 
 @dataclass
-class ServiceClock:
-    """Every call a service served: (start, end) in epoch seconds and the seconds of media it made."""
-
-    name: str
-    per_second: float  # modelled service time per second of output (the stand-in's own work is absorbed in it)
-    calls: list[tuple[float, float, float]] = field(default_factory=list)
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-
-    def record(self, start: float, end: float, seconds: float) -> None:
-        with self._lock:
-            self.calls.append((start, end, seconds))
-
-    def reset(self) -> None:
-        with self._lock:
-            self.calls.clear()
-
-    def snapshot(self) -> list[tuple[float, float, float]]:
-        with self._lock:
-            return sorted(self.calls)
-
-    def busy_seconds(self) -> float:
-        return sum(end - start for start, end, _ in self.snapshot())
-
-    def media_seconds(self) -> float:
-        return sum(seconds for _, _, seconds in self.snapshot())
-
-
-def _absorbing(clock: ServiceClock, started: float, seconds: float) -> None:
-    """Sleep until the call has taken ``per_second × seconds`` in all, then record it."""
-    pause = clock.per_second * seconds - (time.monotonic() - started)
-    if pause > 0:
-        time.sleep(pause)
-
-
-@dataclass
 class Services:
-    zyphra: Any
-    kdtalker: Any
+    zyphra: Any  # a ZyphraStandIn
+    kdtalker: Any  # a KDTalkerStandIn
     tts: ServiceClock
     render: ServiceClock
 
@@ -205,38 +172,16 @@ def modelled_services(tts_per_second: float, render_per_second: float) -> Iterat
 
     The stand-ins really speak (espeak-ng) and really render (ffmpeg); that work is part of the modelled time — a
     call sleeps only for what is left of it — so a call costs what the real service would, not that plus the
-    stand-in's own encoding. KDTalker renders one call at a time (Gradio's queue, like one GPU); Zyphra serves calls
-    in parallel (the pipeline's pool of 2 limits them).
+    stand-in's own encoding (each stand-in paces its calls by its ``ServiceClock``). KDTalker renders one call at
+    a time (Gradio's queue, like one GPU); Zyphra serves calls in parallel (the
+    pipeline's pool of 2 limits them).
     """
-    from lecturer_pipeline_tests.standins import zyphra as zyphra_module
-    from lecturer_pipeline_tests.standins.kdtalker import KDTalkerStandIn
-    from lecturer_pipeline_tests.standins.zyphra import ZyphraStandIn
+    from lecturer_pipeline.standins.kdtalker import KDTalkerStandIn  # imports Gradio: only for the figures that need it
+    from lecturer_pipeline.standins.zyphra import ZyphraStandIn
 
     tts = ServiceClock("zyphra", tts_per_second)
     render = ServiceClock("kdtalker", render_per_second)
-    speak = zyphra_module.speak
-
-    def timed_speak(text: str, **kwargs: Any) -> tuple[bytes, float]:
-        started, start = time.monotonic(), time.time()
-        audio, seconds = speak(text, **kwargs)
-        _absorbing(tts, started, seconds)
-        tts.record(start, time.time(), seconds)
-        return audio, seconds
-
-    class TimedKDTalker(KDTalkerStandIn):
-        def gradio_infer(self, source_image: str | None, driven_audio: str | None) -> str:
-            started, start = time.monotonic(), time.time()
-            result = super().gradio_infer(source_image, driven_audio)
-            seconds = wav_seconds(driven_audio) if driven_audio else 0.0
-            _absorbing(render, started, seconds)
-            render.record(start, time.time(), seconds)
-            return result
-
-    with (
-        mock.patch.object(zyphra_module, "speak", timed_speak),
-        ZyphraStandIn() as zyphra,
-        TimedKDTalker() as kdtalker,
-    ):
+    with ZyphraStandIn(clock=tts) as zyphra, KDTalkerStandIn(clock=render) as kdtalker:
         yield Services(zyphra, kdtalker, tts, render)
 
 
@@ -245,12 +190,10 @@ def modelled_services(tts_per_second: float, render_per_second: float) -> Iterat
 
 @dataclass(frozen=True)
 class Servers:
-    s3: Any  # lecturer_pipeline_tests.infra.s3_server.S3Server
+    s3: S3Server
     pg_admin_url: str
 
     def new_database(self, stack: contextlib.ExitStack) -> str:
-        from lecturer_pipeline_tests.infra import postgres
-
         url, drop = postgres.create_database(self.pg_admin_url)
         stack.callback(drop)
         return url
@@ -279,9 +222,6 @@ class Servers:
 @contextlib.contextmanager
 def real_servers() -> Iterator[Servers]:
     """PostgreSQL and Ceph RGW as the test suite finds or starts them (``LECTURER_TEST_*`` variables honoured)."""
-    from lecturer_pipeline_tests.infra import postgres
-    from lecturer_pipeline_tests.infra.s3_server import S3Server, start_rgw, stop_rgw
-
     with contextlib.ExitStack() as stack:
         admin_url, stop_pg = postgres.admin_server()
         stack.callback(stop_pg)

@@ -24,9 +24,9 @@ from lecturer_pipeline.instance import postgres_storage_config
 from lecturer_pipeline.manifest import LectureManifest
 from lecturer_pipeline.runner import run_lecture
 from lecturer_pipeline.settings import Settings
+from lecturer_pipeline.standins.sample_lecture import CONSENT
+from lecturer_pipeline.standins.servers.dagster_services import Dagster, dagster_services, run_cli
 from lecturer_pipeline.uploads import submit_lecture, submit_speaker_files
-from lecturer_pipeline_tests.dagster_services import Dagster, dagster_services, run_cli
-from lecturer_pipeline_tests.pipeline_helpers import CONSENT
 
 POOL_LIMITS = "zyphra=2,kdtalker=1,ollama=1"
 TERMINAL = frozenset({"SUCCESS", "FAILURE", "CANCELED"})

@@ -20,8 +20,8 @@ from bench.deployment import dagster_yaml
 from lecturer_pipeline.definitions import build_definitions
 from lecturer_pipeline.runner import run_lecture
 from lecturer_pipeline.settings import Settings
+from lecturer_pipeline.standins.sample_lecture import CONSENT, materialization_metadata
 from lecturer_pipeline.uploads import submit_lecture, submit_speaker_files
-from lecturer_pipeline_tests.pipeline_helpers import CONSENT, materialization_metadata
 
 PARAGRAPHS = 20
 EDITED = 7  # the eighth paragraph

@@ -24,8 +24,9 @@ import dagster as dg
 from bench.common import modelled_services, real_servers, sample_media, script_of
 from bench.deployment import dagster_yaml
 from lecturer_pipeline.definitions import build_definitions
+from lecturer_pipeline.runner import run_lecture
 from lecturer_pipeline.settings import Settings
-from lecturer_pipeline_tests.pipeline_helpers import run, submit_sample
+from lecturer_pipeline.standins.sample_lecture import submit_sample
 
 FOCUS = (
     r"lecturer_pipeline/|s3transfer/futures.py.*result|gradio_client/client.py.*result"
@@ -71,14 +72,15 @@ def main(argv: list[str] | None = None) -> int:
         defs = build_definitions(settings)
         sink = stack.enter_context(open(workdir / "runs.log", "a"))  # Dagster's console log of the runs
         with contextlib.redirect_stderr(sink):
-            run(defs, instance, submit_sample(defs, media, lecture="warm-up", script=script_of("warming up", 10)))
+            warm_up = submit_sample(defs, media, lecture="warm-up", script=script_of("warming up", 10))
+            run_lecture(defs, instance, warm_up)
         lecture_id = submit_sample(defs, media, lecture="profiled", script=script_of("profiling", args.seconds))
         services.reset()
         profiler = cProfile.Profile()
         started = time.time()
         with contextlib.redirect_stderr(sink):
             profiler.enable()
-            outcome = run(defs, instance, lecture_id)
+            outcome = run_lecture(defs, instance, lecture_id)
             profiler.disable()
         wall = time.time() - started
         if not outcome.success:

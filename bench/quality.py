@@ -25,11 +25,11 @@ from lecturer_pipeline.quality import asr
 from lecturer_pipeline.quality.speech import SpeechChecker
 from lecturer_pipeline.stages.speech import synthesize_speech
 from lecturer_pipeline.stages.video import render_segments
+from lecturer_pipeline.standins.kdtalker import KDTalkerStandIn
+from lecturer_pipeline.standins.zyphra import ZyphraStandIn
 from lecturer_pipeline.storage.catalog import Catalog
 from lecturer_pipeline.storage.local import LocalObjectStore
 from lecturer_pipeline.storage.objects import sha256_file
-from lecturer_pipeline_tests.standins.kdtalker import KDTalkerStandIn
-from lecturer_pipeline_tests.standins.zyphra import ZyphraStandIn
 
 SENTENCES = (
     "Sets are collections of distinct objects, and we write them with curly braces.",

@@ -2,7 +2,9 @@
 
 Servers are real (PostgreSQL, Ceph RGW as the tests find or start them); the Zyphra and KDTalker stand-ins take
 the modelled service time (``--tts-latency`` s per second of audio, ``--render-latency`` s per second of video).
-Progress goes to stderr. ``--markdown`` prints the table of an existing results file as Markdown instead.
+Each timing figure is measured ``--repeats`` times (3) and reported as the median run with the range of all runs
+(``bench/repeats.py``). Progress goes to stderr. ``--markdown`` prints the table of an existing results file as
+Markdown instead.
 """
 
 from __future__ import annotations
@@ -15,31 +17,23 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from bench.common import REPO, log, machine, modelled_services, real_servers, sample_media
 from bench.deployment import POOL_LIMITS
+from bench.repeats import TIMED, median_run
+from bench.table import TITLES, machine_line, markdown_table, text_table
 
 FIGURES = ("media", "quality", "compose", "celery", "memory", "intake", "edit", "overhead", "backfill")  # run order
-ORDER = ("backfill", "edit", "memory", "overhead", "media", "celery", "intake", "compose", "quality")  # table order
-TITLES = {
-    "backfill": "1. Backfill efficiency (wall ÷ busiest-service bound)",
-    "edit": "2. Edit re-spend (one paragraph of 20)",
-    "memory": "3. Memory, storing + loading a video artefact",
-    "overhead": "4. Orchestration overhead per lecture",
-    "media": "5. Media vs ffmpeg CLI (convert, join)",
-    "celery": "6. Render workers through Celery (wall ÷ bound)",
-    "intake": "7. Intake, 15,000 uploads of 3,000 speakers on S3",
-    "compose": "8. Composition of the 1080p lecture video (wall ÷ lecture length; re-compose after an edit)",
-    "quality": "9. QA time added per lecture (÷ modelled TTS time)",
-}
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
     parser.add_argument("--only", default=",".join(FIGURES), help=f"comma-separated subset of {', '.join(FIGURES)}")
     parser.add_argument("--output", type=Path, default=REPO / "bench" / "results.json")
+    parser.add_argument("--repeats", type=int, default=3, help="runs of each timing figure, median reported (3)")
     parser.add_argument("--tts-latency", type=float, default=0.5, help="TTS seconds per second of audio (0.5)")
     parser.add_argument("--render-latency", type=float, default=1.2, help="render seconds per second of video (1.2)")
     parser.add_argument("--lectures", type=int, default=12, help="(1, 6) lectures in the course (12)")
@@ -62,120 +56,30 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-# -- the table -----------------------------------------------------------------------------------------------
-
-
-def shown(name: str, figure: dict[str, Any]) -> str:
-    """The figure's value as the table shows it."""
-    value, details = figure["value"], figure.get("details", {})
-    if name == "backfill":
-        return (
-            f"{value:.2f}× ({details['wall_seconds']:.0f} s vs {details['bound_seconds']:.0f} s; "
-            f"{details['ratio_after_daemon_pickup']:.2f}× from the first run's creation); "
-            f"naive loop {details['naive_sequential_ratio']:.2f}×"
-        )
-    if name == "edit":
-        return f"TTS {details['tts_fraction']:.3f}, render {details['render_fraction']:.3f}"
-    if name == "memory":
-        size = figure["inputs"]["artefact_megabytes"]
-        size_text = f"{size / 1024:g} GiB" if size >= 1024 else f"{size} MiB"
-        return (
-            f"{size_text}: S3 +{details['s3_io_manager_mb']:.0f} MB, local +{details['local_io_manager_mb']:.0f} MB "
-            f"(naive +{details['s3_naive_mb']:.0f} / +{details['local_naive_mb']:.0f} MB)"
-        )
-    if name == "overhead":
-        return f"{value:.1%} ({details['overhead_seconds']:.1f} s per lecture)"
-    if name == "media":
-        return (
-            f"convert {details['convert_pipeline_x_realtime']:.0f}× RT (ratio {details['convert_ratio']:.2f}), "
-            f"join {details['join_pipeline_x_realtime']:.0f}× RT (ratio {details['join_ratio']:.2f})"
-        )
-    if name == "celery":
-        one, two = details["one_render_worker"], details["two_render_workers"]
-        return (
-            f"two workers {two['ratio']:.2f}× ({two['wall_seconds']:.0f} s vs {two['bound_seconds']:.0f} s), "
-            f"one {one['ratio']:.2f}× ({one['wall_seconds']:.0f} s vs {one['bound_seconds']:.0f} s); "
-            f"throughput ×{details['throughput_gain']:.2f}"
-        )
-    if name == "intake":
-        return (
-            f"{details['ticks']} ticks, longest {details['longest_tick_seconds']:.1f} s; idle tick "
-            f"{details['idle_tick_seconds']:.2f} s; cursor {details['cursor_bytes']} B; status --course "
-            f"{details['status_course_ms']:.0f} ms, --status FAILED --limit 50 {details['status_failed_ms']:.0f} ms"
-        )
-    if name == "compose":
-        return (
-            f"{value:.2f}× real time ({details['wall_seconds']:.0f} s for {figure['inputs']['lecture_seconds']:.0f} s;"
-            f" CPU {details['cpu_seconds_per_lecture_second']:.2f} s per s, load {details['load_average'][0]:.0f});"
-            f" re-compose {details['recompose_fraction']:.3f}"
-        )
-    if name == "quality":
-        return (
-            f"{value:.1%} added ({details['speech_qa_added_seconds'] + details['video_qa_added_seconds']:.1f} s of "
-            f"{details['speech_qa_seconds'] + details['video_qa_seconds']:.1f} s QA, beside the calls, for "
-            f"{details['audio_seconds']:.0f} s of speech; compute {details['qa_compute_fraction_of_tts']:.0%} of TTS; "
-            f"models load in {details['model_load_seconds']:.1f} s once)"
-        )
-    return str(value)
-
-
-def rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
-    found = []
-    for name in ORDER:
-        figure = results["figures"].get(name)
-        if figure is None:
-            continue
-        if "error" in figure:
-            found.append((TITLES[name], f"error: {figure['error'][:60]}", "", "no"))
-        else:
-            found.append((TITLES[name], shown(name, figure), figure["goal"], "yes" if figure["met"] else "NO"))
-    return found
-
-
-def text_table(results: dict[str, Any]) -> str:
-    header = ("figure", "value", "goal", "met")
-    table = [header, *rows(results)]
-    widths = [max(len(row[i]) for row in table) for i in range(4)]
-    lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() for row in table]
-    lines.insert(1, "  ".join("-" * width for width in widths))
-    return "\n".join(lines)
-
-
-def markdown_table(results: dict[str, Any]) -> str:
-    lines = ["| figure | value | goal | met |", "|---|---|---|---|"]
-    lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows(results)]
-    return "\n".join(lines)
-
-
-def machine_line(results: dict[str, Any]) -> str:
-    m = results["machine"]
-    return (
-        f"{m['cpu_count']} × {m['cpu_model']}, {m['memory_gb']} GB, Python {m['python']}, Dagster {m['dagster']}, "
-        f"ffmpeg {m['ffmpeg']}, PostgreSQL {m['postgresql']}, Ceph RGW {m['radosgw']}; {m['date']}; "
-        f"{results['total_seconds']:.0f} s in all; load average {m['load_average_at_start'][0]:.1f} at the start"
-    )
-
-
 # -- running -------------------------------------------------------------------------------------------------
 
 
-def _attempt(results: dict[str, Any], name: str, action) -> Any:
-    """Run one measurement; a failure is recorded in the results (and the others still run)."""
+def _attempt(results: dict[str, Any], name: str, action: Callable[[int], dict[str, Any]], repeats: int) -> None:
+    """Run one measurement (``repeats`` times if it is a timing figure, each run given its index) and keep the median
+    run; a failure is recorded in the results (and the others still run)."""
     started = time.perf_counter()
-    log(f"{TITLES[name]}: starting")
+    runs = repeats if name in TIMED else 1
+    figures: list[dict[str, Any]] = []
     try:
-        figure = action()
+        for index in range(runs):
+            log(f"{TITLES[name]}: starting" + (f" (run {index + 1} of {runs})" if runs > 1 else ""))
+            figures.append(action(index))
+        figure = median_run(figures)
     except Exception as error:  # a broken measurement must not hide the others
         log(f"{name} failed: {type(error).__name__}: {error}")
-        figure = {"error": f"{type(error).__name__}: {error}", "met": False}
+        figure = {"error": f"{type(error).__name__}: {error}", "met": False, "runs": [f["value"] for f in figures]}
     figure["seconds_taken"] = round(time.perf_counter() - started, 1)
     results["figures"][name] = figure
-    return figure
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     from bench import backfill, celery_renders, compose, edit, intake, media, memory, overhead, quality
-    from bench.deployment import operator_deployment
+    from bench.deployment import Operator, operator_deployment
 
     wanted = [name.strip() for name in args.only.split(",") if name.strip()]
     unknown = set(wanted) - set(FIGURES)
@@ -190,29 +94,33 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             _attempt(
                 results,
                 "media",
-                lambda: media.measure(
-                    workdir / "media", seconds=args.media_seconds, segment_seconds=60.0, runs=args.media_runs
+                lambda i: media.measure(
+                    workdir / f"media-{i}", seconds=args.media_seconds, segment_seconds=60.0, runs=args.media_runs
                 ),
+                args.repeats,
             )
         if "compose" in wanted:
             _attempt(
                 results,
                 "compose",
-                lambda: compose.measure(
-                    workdir / "compose", seconds=args.compose_seconds, paragraphs=args.compose_paragraphs
+                lambda i: compose.measure(
+                    workdir / f"compose-{i}", seconds=args.compose_seconds, paragraphs=args.compose_paragraphs
                 ),
+                args.repeats,
             )
         if "quality" in wanted:
+            quality_media = sample_media(workdir / "quality-media")
             _attempt(
                 results,
                 "quality",
-                lambda: quality.measure(
-                    workdir / "quality",
-                    sample_media(workdir / "quality-media"),
+                lambda i: quality.measure(
+                    workdir / f"quality-{i}",
+                    quality_media,
                     seconds=args.quality_seconds,
                     tts_latency=args.tts_latency,
                     render_latency=args.render_latency,
                 ),
+                args.repeats,
             )
         if not set(wanted) - {"media", "compose", "quality"}:
             return results
@@ -224,19 +132,25 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 _attempt(
                     results,
                     "celery",
-                    lambda: celery_renders.measure(
+                    lambda i: celery_renders.measure(
                         servers,
-                        workdir / "celery",
+                        workdir / f"celery-{i}",
                         celery_media,
                         lectures=args.lectures,
                         seconds=args.lecture_seconds,
                         render_per_second=args.render_latency,
                     ),
+                    args.repeats,
                 )
             if "memory" in wanted:
-                _attempt(results, "memory", lambda: memory.measure(servers, workdir, megabytes=args.memory_mb))
+                _attempt(results, "memory", lambda i: memory.measure(servers, workdir, megabytes=args.memory_mb), 1)
             if "intake" in wanted:
-                _attempt(results, "intake", lambda: intake.measure(servers, workdir, uploads=args.intake_uploads))
+                _attempt(
+                    results,
+                    "intake",
+                    lambda i: intake.measure(servers, workdir / f"intake-{i}", uploads=args.intake_uploads),
+                    args.repeats,
+                )
             if not set(wanted) & {"edit", "overhead", "backfill"}:
                 return results
             samples = sample_media(workdir / "sample-media")
@@ -245,50 +159,55 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 _attempt(
                     results,
                     "edit",
-                    lambda: edit.measure(
+                    lambda i: edit.measure(
                         servers, services, workdir / "edit", samples, paragraph_seconds=args.paragraph_seconds
                     ),
+                    1,
                 )
             if not set(wanted) & {"overhead", "backfill"}:
                 return results
-            log("starting dagster-webserver and dagster-daemon")
-            deployment = stack.enter_context(
-                operator_deployment(
+
+            @contextlib.contextmanager
+            def deployment(figure: str, index: int) -> Iterator[Operator]:
+                """A fresh webserver + daemon over fresh databases and bucket for each run: no run sees another's."""
+                log(f"starting dagster-webserver and dagster-daemon for {figure} run {index + 1}")
+                with operator_deployment(
                     servers,
                     services,
-                    workdir / "deployment",
+                    workdir / f"deployment-{figure}-{index}",
                     max_concurrent_runs=args.max_concurrent_runs,
                     pools=args.pools,
-                )
-            )
-            if "overhead" in wanted:
-                _attempt(
-                    results,
-                    "overhead",
-                    lambda: overhead.measure(
-                        deployment,
+                ) as operator:
+                    yield operator
+
+            def overhead_run(index: int) -> dict[str, Any]:
+                with deployment("overhead", index) as operator:
+                    return overhead.measure(
+                        operator,
                         services,
                         samples,
                         seconds=args.overhead_seconds,
                         samples=args.overhead_samples,
                         tts_per_second=args.tts_latency,
                         render_per_second=args.render_latency,
-                    ),
-                )
-            if "backfill" in wanted:
-                _attempt(
-                    results,
-                    "backfill",
-                    lambda: backfill.measure(
-                        deployment,
+                    )
+
+            def backfill_run(index: int) -> dict[str, Any]:
+                with deployment("backfill", index) as operator:
+                    return backfill.measure(
+                        operator,
                         services,
                         samples,
                         lectures=args.lectures,
                         seconds=args.lecture_seconds,
                         tts_per_second=args.tts_latency,
                         render_per_second=args.render_latency,
-                    ),
-                )
+                    )
+
+            if "overhead" in wanted:
+                _attempt(results, "overhead", overhead_run, args.repeats)
+            if "backfill" in wanted:
+                _attempt(results, "backfill", backfill_run, args.repeats)
     finally:
         results["total_seconds"] = round(time.perf_counter() - started, 1)
         results["machine"]["load_average_at_end"] = [round(value, 2) for value in os.getloadavg()]

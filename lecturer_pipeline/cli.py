@@ -329,6 +329,9 @@ def build_parser() -> argparse.ArgumentParser:
     from lecturer_pipeline.cli_users import add_parser as add_users_parser
 
     add_users_parser(commands)
+    from lecturer_pipeline.cli_standins import add_parser as add_standins_parser
+
+    add_standins_parser(commands)
     return parser
 
 

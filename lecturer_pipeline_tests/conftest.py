@@ -1,7 +1,7 @@
 """Shared fixtures: the real servers (PostgreSQL, S3) and both implementations of each storage interface.
 
-Servers are found or started once per test session (see ``infra/``); each test gets its own bucket or database so
-tests never see each other's objects or rows.
+Servers are found or started once per test session (see ``lecturer_pipeline/standins/servers/``); each test gets
+its own bucket or database so tests never see each other's objects or rows.
 """
 
 from __future__ import annotations
@@ -16,12 +16,12 @@ from pathlib import Path
 
 import pytest
 
+from lecturer_pipeline.standins.servers import postgres
+from lecturer_pipeline.standins.servers.s3_server import S3Server, start_rgw, stop_rgw
 from lecturer_pipeline.storage.catalog import Catalog
 from lecturer_pipeline.storage.local import LocalObjectStore
 from lecturer_pipeline.storage.objects import ObjectStore
 from lecturer_pipeline.storage.s3 import S3ObjectStore, make_s3_client
-from lecturer_pipeline_tests.infra import postgres
-from lecturer_pipeline_tests.infra.s3_server import S3Server, start_rgw, stop_rgw
 
 # Retried stages back off from 0.2 s instead of 2 s: the fault tests retry many times. Read when the assets are
 # first imported, so it is set here, before any test imports them.

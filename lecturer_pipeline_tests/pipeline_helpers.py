@@ -3,61 +3,27 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 import wave
 from pathlib import Path
 
 import dagster as dg
 
 from lecturer_pipeline.definitions import build_definitions
-from lecturer_pipeline.manifest import LectureManifest
 from lecturer_pipeline.runner import LectureOutcome, run_lecture
 from lecturer_pipeline.security.consent import ConsentRecord
 from lecturer_pipeline.settings import Settings
-from lecturer_pipeline.uploads import submit_lecture, submit_speaker_files
-
-CONSENT = ConsentRecord(by="Ada Lovelace", statement="I agree that my voice is cloned to make this course's lectures.")
-
-SCRIPT = (
-    "Sets are collections of distinct objects. We write them with curly braces.\n\n"
-    "Two sets are equal when they have the same members. Order does not matter."
+from lecturer_pipeline.standins.sample_lecture import (  # noqa: F401
+    CONSENT,
+    SCRIPT,
+    materialization_metadata,
+    submit_sample,
 )
-
-
-def submit_sample(
-    defs: dg.Definitions,
-    media: dict[str, Path],
-    *,
-    course: str = "cs101",
-    lecture: str = "sets",
-    speaker: str = "ada",
-    script: str = SCRIPT,
-    voice: Path | None = None,
-    portrait: Path | None = None,
-) -> str:
-    store = defs.resources["objects"].get_store()
-    submit_speaker_files(
-        store, speaker, voice=voice or media["voice"], portrait=portrait or media["portrait"], consent=CONSENT
-    )
-    lecture_id, _ = submit_lecture(
-        store, course, lecture, LectureManifest(title="Sets", speaker=speaker, script=script)
-    )
-    return lecture_id
+from lecturer_pipeline.standins.servers.dagster_services import run_cli  # noqa: F401
 
 
 def run(defs: dg.Definitions, instance: dg.DagsterInstance, lecture_id: str) -> LectureOutcome:
     return run_lecture(defs, instance, lecture_id)
-
-
-def materialization_metadata(instance: dg.DagsterInstance, run_id: str, asset: str) -> dict:
-    """The metadata of one asset's materialisation in a run, as plain values."""
-    for record in instance.get_records_for_run(run_id).records:
-        event = record.event_log_entry.dagster_event
-        if event and event.is_step_materialization and event.asset_key == dg.AssetKey(asset):
-            return {k: getattr(v, "value", v) for k, v in event.materialization.metadata.items()}
-    raise AssertionError(f"no materialisation of {asset} in run {run_id}")
 
 
 def check_evaluations(instance: dg.DagsterInstance, run_id: str) -> dict[str, bool]:
@@ -132,12 +98,3 @@ def submit_cli_args(
         args += ["--prompt", prompt]
     args += ["--speaker", speaker, "--voice", str(media["voice"]), "--portrait", str(media["portrait"])]
     return [*args, "--consent", consent.statement]
-
-
-def run_cli(home: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """Run ``lecturer-pipeline`` as a user would, in a clean environment plus ``env``."""
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("LECTURER_", "DAGSTER_HOME"))}
-    clean.update(env or {}, LECTURER_HOME=str(home))
-    return subprocess.run(
-        [sys.executable, "-m", "lecturer_pipeline.cli", *args], env=clean, capture_output=True, text=True, timeout=300
-    )

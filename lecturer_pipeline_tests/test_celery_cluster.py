@@ -1,6 +1,7 @@
 """Past one machine, proven: a course backfill on two dagster-celery workers through RabbitMQ, sharing only S3 and
-PostgreSQL (lecturer_pipeline_tests/cluster.py starts it: webserver, daemon, a general and a render worker, each
-worker with its own HOME, TMPDIR, LECTURER_HOME and DAGSTER_HOME in a private tmpfs where ``unshare -m`` works)."""
+PostgreSQL (lecturer_pipeline/standins/servers/cluster.py starts it: webserver, daemon, a general and a render
+worker, each with its own HOME, TMPDIR, LECTURER_HOME and DAGSTER_HOME in a private tmpfs where ``unshare -m``
+works)."""
 
 from __future__ import annotations
 
@@ -13,12 +14,12 @@ import dagster as dg
 import pytest
 import sqlalchemy as sa
 
+from lecturer_pipeline.standins.kdtalker import KDTalkerStandIn
+from lecturer_pipeline.standins.servers import broker
+from lecturer_pipeline.standins.servers.cluster import RENDER_QUEUE, Cluster, celery_cluster
+from lecturer_pipeline.standins.servers.dagster_services import BACKFILL_TAG, wait_for
 from lecturer_pipeline.storage.layout import speech_key, video_key
-from lecturer_pipeline_tests.cluster import RENDER_QUEUE, Cluster, celery_cluster
-from lecturer_pipeline_tests.dagster_services import BACKFILL_TAG, wait_for
-from lecturer_pipeline_tests.infra import broker
 from lecturer_pipeline_tests.pipeline_helpers import SCRIPT, assert_playable_lecture_video, run_cli, submit_cli_args
-from lecturer_pipeline_tests.standins.kdtalker import KDTalkerStandIn
 
 COURSE, SPEAKER = "dist300", "hopper"
 LECTURES = ("queues", "workers", "pools")

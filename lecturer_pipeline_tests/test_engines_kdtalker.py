@@ -19,8 +19,9 @@ from lecturer_pipeline.errors import ServiceError
 from lecturer_pipeline.media.audio import wav_duration
 from lecturer_pipeline.media.probe import probe
 from lecturer_pipeline.sample import make_sample_portrait
+from lecturer_pipeline.standins.kdtalker import KDTalkerStandIn
+from lecturer_pipeline.standins.ports import free_port
 from lecturer_pipeline_tests.portraits import drawn_face
-from lecturer_pipeline_tests.standins.kdtalker import KDTalkerStandIn, free_port
 
 # Gradio 6.31's queue summarises its events with pandas in the server thread and trips pandas 3's deprecations.
 pytestmark = pytest.mark.filterwarnings("ignore::pandas.errors.Pandas4Warning")

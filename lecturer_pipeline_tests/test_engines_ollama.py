@@ -18,8 +18,8 @@ from lecturer_pipeline.engines.ollama import (
     trim_unfinished,
 )
 from lecturer_pipeline.errors import InputError, ServiceError
+from lecturer_pipeline.standins.ollama import OllamaStandIn
 from lecturer_pipeline.text.script import clean_script
-from lecturer_pipeline_tests.standins.ollama import OllamaStandIn
 
 MESSY = """Sure! Here's a five-minute lecture on photosynthesis:
 
@@ -288,7 +288,7 @@ def test_a_stalled_stream_is_transient_but_a_slow_one_finishes(standin, monkeypa
 
 def test_out_of_memory_fails_at_once_with_ollamas_message(standin) -> None:
     from lecturer_pipeline.engines.retry import CallRetry, Retrying
-    from lecturer_pipeline_tests.standins.ollama import OUT_OF_MEMORY
+    from lecturer_pipeline.standins.ollama import OUT_OF_MEMORY
 
     calls = standin.calls
     standin.fail_next(("status", 500, OUT_OF_MEMORY))

@@ -16,8 +16,8 @@ from lecturer_pipeline.engines.retry import Retrying
 from lecturer_pipeline.engines.zonos import API_NAME, ZonosSpeechEngine
 from lecturer_pipeline.errors import ConfigurationError, ServiceError
 from lecturer_pipeline.media.probe import probe
+from lecturer_pipeline.standins.zonos import INPUT_NAMES, MAX_SECONDS, ZonosStandIn
 from lecturer_pipeline.text.pacing import answer_problem
-from lecturer_pipeline_tests.standins.zonos import INPUT_NAMES, MAX_SECONDS, ZonosStandIn
 
 pytestmark = pytest.mark.filterwarnings("ignore::pandas.errors.Pandas4Warning")
 

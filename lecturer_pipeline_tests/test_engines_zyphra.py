@@ -23,7 +23,7 @@ from lecturer_pipeline.engines.base import SpeakerProfile
 from lecturer_pipeline.engines.zyphra import ENDPOINT, ZyphraSpeechEngine, sniff_audio
 from lecturer_pipeline.errors import ServiceError
 from lecturer_pipeline.media.audio import SAMPLE_RATE, wav_duration
-from lecturer_pipeline_tests.standins.zyphra import ZyphraStandIn
+from lecturer_pipeline.standins.zyphra import ZyphraStandIn
 
 KEY = "zsk-unit-SECRET-4f9a2c"
 SENTENCE = "Good morning, everyone. Today we meet the empty set."

@@ -21,10 +21,10 @@ import pytest
 from lecturer_pipeline.definitions import build_definitions
 from lecturer_pipeline.manifest import LectureManifest
 from lecturer_pipeline.settings import Settings
+from lecturer_pipeline.standins.kdtalker import KDTalkerStandIn
+from lecturer_pipeline.standins.zyphra import DEFAULT_FAILURE_MIX, ZyphraStandIn
 from lecturer_pipeline.uploads import submit_lecture, submit_speaker_files
 from lecturer_pipeline_tests.pipeline_helpers import CONSENT, materialization_metadata, run
-from lecturer_pipeline_tests.standins.kdtalker import KDTalkerStandIn
-from lecturer_pipeline_tests.standins.zyphra import DEFAULT_FAILURE_MIX, ZyphraStandIn
 
 pytestmark = pytest.mark.filterwarnings("ignore::pandas.errors.Pandas4Warning")
 

@@ -26,9 +26,9 @@ import pytest
 import yaml
 
 from lecturer_pipeline.manifest import LectureManifest
-from lecturer_pipeline.storage.local import LocalObjectStore
-from lecturer_pipeline.uploads import submit_lecture, submit_speaker_files
-from lecturer_pipeline_tests.dagster_services import (
+from lecturer_pipeline.standins.kdtalker import KDTalkerStandIn
+from lecturer_pipeline.standins.ollama import OllamaStandIn
+from lecturer_pipeline.standins.servers.dagster_services import (
     BACKFILL_TAG,
     PARTITION_TAG,
     REPO,
@@ -36,10 +36,10 @@ from lecturer_pipeline_tests.dagster_services import (
     dagster_services,
     wait_for,
 )
+from lecturer_pipeline.standins.zyphra import ZyphraStandIn
+from lecturer_pipeline.storage.local import LocalObjectStore
+from lecturer_pipeline.uploads import submit_lecture, submit_speaker_files
 from lecturer_pipeline_tests.pipeline_helpers import CONSENT, assert_playable_lecture_video, run_cli, submit_cli_args
-from lecturer_pipeline_tests.standins.kdtalker import KDTalkerStandIn
-from lecturer_pipeline_tests.standins.ollama import OllamaStandIn
-from lecturer_pipeline_tests.standins.zyphra import ZyphraStandIn
 
 COURSE = "math200"
 SPEAKER = "ada"

@@ -35,23 +35,23 @@ import sqlalchemy as sa  # noqa: E402
 from lecturer_pipeline.definitions import build_definitions  # noqa: E402
 from lecturer_pipeline.errors import StorageError  # noqa: E402
 from lecturer_pipeline.settings import Settings  # noqa: E402
-from lecturer_pipeline.storage.layout import speech_key, video_key, video_segments_prefix  # noqa: E402
-from lecturer_pipeline.storage.s3 import TRANSFER, S3ObjectStore, make_s3_client  # noqa: E402
-from lecturer_pipeline_tests.infra import postgres  # noqa: E402
-from lecturer_pipeline_tests.infra.s3_server import (  # noqa: E402
+from lecturer_pipeline.standins.kdtalker import KDTalkerStandIn  # noqa: E402
+from lecturer_pipeline.standins.servers import postgres  # noqa: E402
+from lecturer_pipeline.standins.servers.s3_server import (  # noqa: E402
     S3Server,
     start_gateway,
     start_rgw,
     stop_gateway,
     stop_rgw,
 )
+from lecturer_pipeline.storage.layout import speech_key, video_key, video_segments_prefix  # noqa: E402
+from lecturer_pipeline.storage.s3 import TRANSFER, S3ObjectStore, make_s3_client  # noqa: E402
 from lecturer_pipeline_tests.pipeline_helpers import (  # noqa: E402
     assert_playable_lecture_video,
     materialization_metadata,
     run,
     submit_sample,
 )
-from lecturer_pipeline_tests.standins.kdtalker import KDTalkerStandIn  # noqa: E402
 
 if _saved_retry_delay is None:
     del os.environ[_RETRY_DELAY]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from lecturer_pipeline_tests.infra import postgres
+from lecturer_pipeline.standins.servers import postgres
 
 
 def test_throwaway_postgres_cluster_starts_serves_and_stops() -> None:

@@ -12,7 +12,7 @@ import yaml
 
 from lecturer_pipeline.instance import postgres_storage_config
 from lecturer_pipeline.instance_storage import SteadyPoolPostgresEventLogStorage
-from lecturer_pipeline_tests.infra import postgres
+from lecturer_pipeline.standins.servers import postgres
 
 REPO = Path(__file__).resolve().parents[1]
 

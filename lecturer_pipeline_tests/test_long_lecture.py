@@ -10,6 +10,8 @@ import pytest
 
 from lecturer_pipeline.definitions import build_definitions
 from lecturer_pipeline.settings import Settings
+from lecturer_pipeline.standins.kdtalker import KDTalkerStandIn
+from lecturer_pipeline.standins.zyphra import ZyphraStandIn
 from lecturer_pipeline.storage.layout import speech_key
 from lecturer_pipeline_tests.pipeline_helpers import (
     assert_playable_lecture_video,
@@ -17,8 +19,6 @@ from lecturer_pipeline_tests.pipeline_helpers import (
     run,
     submit_sample,
 )
-from lecturer_pipeline_tests.standins.kdtalker import KDTalkerStandIn
-from lecturer_pipeline_tests.standins.zyphra import ZyphraStandIn
 
 TOPICS = [
     "sets",

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from lecturer_pipeline_tests.dagster_services import Dagster, dagster_services, wait_for
+from lecturer_pipeline.standins.servers.dagster_services import Dagster, dagster_services, wait_for
 from lecturer_pipeline_tests.pipeline_helpers import SCRIPT, run_cli, submit_cli_args
 
 

@@ -14,8 +14,8 @@ import yaml
 from lecturer_pipeline.definitions import build_definitions
 from lecturer_pipeline.instance import postgres_storage_config
 from lecturer_pipeline.settings import Settings
+from lecturer_pipeline.standins.servers import postgres
 from lecturer_pipeline.storage.layout import lecture_video_key, reference_voice_key, speech_key
-from lecturer_pipeline_tests.infra import postgres
 from lecturer_pipeline_tests.pipeline_helpers import (
     assert_playable_lecture_video,
     materialization_metadata,

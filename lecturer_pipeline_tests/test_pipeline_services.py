@@ -15,6 +15,9 @@ from lecturer_pipeline.definitions import build_definitions
 from lecturer_pipeline.manifest import LectureManifest
 from lecturer_pipeline.settings import Settings
 from lecturer_pipeline.stages.script import approve_draft
+from lecturer_pipeline.standins.kdtalker import KDTalkerStandIn
+from lecturer_pipeline.standins.ollama import OllamaStandIn
+from lecturer_pipeline.standins.zyphra import ZyphraStandIn
 from lecturer_pipeline.storage.layout import speech_key
 from lecturer_pipeline.uploads import submit_lecture, submit_speaker_files
 from lecturer_pipeline_tests.pipeline_helpers import (
@@ -25,9 +28,6 @@ from lecturer_pipeline_tests.pipeline_helpers import (
     run_cli,
     submit_cli_args,
 )
-from lecturer_pipeline_tests.standins.kdtalker import KDTalkerStandIn
-from lecturer_pipeline_tests.standins.ollama import OllamaStandIn
-from lecturer_pipeline_tests.standins.zyphra import ZyphraStandIn
 
 
 @pytest.fixture(scope="module")

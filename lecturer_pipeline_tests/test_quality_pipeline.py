@@ -11,6 +11,7 @@ import pytest
 from lecturer_pipeline.definitions import build_definitions
 from lecturer_pipeline.quality import report
 from lecturer_pipeline.settings import Settings
+from lecturer_pipeline.standins.zyphra import ZyphraStandIn
 from lecturer_pipeline.storage.catalog import Status
 from lecturer_pipeline_tests.pipeline_helpers import (
     check_evaluations,
@@ -19,7 +20,6 @@ from lecturer_pipeline_tests.pipeline_helpers import (
     run_cli,
     submit_sample,
 )
-from lecturer_pipeline_tests.standins.zyphra import ZyphraStandIn
 
 THREE_PARAGRAPHS = (
     "Sets are collections of distinct objects. We write them with curly braces.\n\n"

@@ -15,7 +15,7 @@ from lecturer_pipeline.engines.zyphra import ZyphraSpeechEngine
 from lecturer_pipeline.quality import sound
 from lecturer_pipeline.quality import thresholds as t
 from lecturer_pipeline.quality.speech import SpeechChecker
-from lecturer_pipeline_tests.standins.zyphra import ZyphraStandIn
+from lecturer_pipeline.standins.zyphra import ZyphraStandIn
 
 TEXT = "Two sets are equal when they have the same members. Order does not matter."
 PROFILE = SpeakerProfile(speaker="ada", fingerprint="f" * 64)

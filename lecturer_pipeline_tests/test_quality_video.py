@@ -15,8 +15,8 @@ from lecturer_pipeline.errors import NeedsReview
 from lecturer_pipeline.quality import report
 from lecturer_pipeline.quality.segments import SegmentGate
 from lecturer_pipeline.quality.video import check_segment, portrait_has_face
+from lecturer_pipeline.standins.kdtalker import KDTalkerStandIn
 from lecturer_pipeline.storage.local import LocalObjectStore
-from lecturer_pipeline_tests.standins.kdtalker import KDTalkerStandIn
 
 TEXT = "Sets are collections of distinct objects. We write them with curly braces. Order does not matter."
 

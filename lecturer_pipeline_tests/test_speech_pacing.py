@@ -17,6 +17,7 @@ from lecturer_pipeline.media.audio import wav_duration
 from lecturer_pipeline.model import LectureScript
 from lecturer_pipeline.stages.speaking import max_chunk_chars, speak_fully, split_in_two
 from lecturer_pipeline.stages.speech import synthesize_speech
+from lecturer_pipeline.standins.zyphra import MAX_SECONDS, ZyphraStandIn
 from lecturer_pipeline.storage.catalog import Catalog
 from lecturer_pipeline.storage.local import LocalObjectStore
 from lecturer_pipeline.text.chunks import MAX_CHUNK_CHARS
@@ -27,7 +28,6 @@ from lecturer_pipeline.text.pacing import (
     chars_per_second,
     chunk_chars,
 )
-from lecturer_pipeline_tests.standins.zyphra import MAX_SECONDS, ZyphraStandIn
 
 PROFILE = SpeakerProfile("ada", "fp-1", speaker_audio_b64=base64.b64encode(b"RIFF-ada-reference-clip").decode())
 SENTENCES = [

@@ -27,6 +27,7 @@ from lecturer_pipeline.definitions import build_definitions
 from lecturer_pipeline.errors import ConfigurationError, InputError
 from lecturer_pipeline.manifest import LectureManifest
 from lecturer_pipeline.settings import Settings
+from lecturer_pipeline.standins.ollama import OllamaStandIn
 from lecturer_pipeline.storage.accounts import User
 from lecturer_pipeline.storage.catalog import Catalog
 from lecturer_pipeline.storage.local import LocalObjectStore
@@ -37,7 +38,6 @@ from lecturer_pipeline.studio.app import MODE_PROMPT, MODE_SCRIPT, launch
 from lecturer_pipeline.studio.lectures import LectureRequest, list_lectures, submit_from_page
 from lecturer_pipeline.uploads import submit_lecture, submit_speaker_files
 from lecturer_pipeline_tests.pipeline_helpers import CONSENT, SCRIPT, ffprobe, run
-from lecturer_pipeline_tests.standins.ollama import OllamaStandIn
 
 AUTH = ("lecturer", "s3cret-pass")
 OPERATOR = User("ops", "admin")

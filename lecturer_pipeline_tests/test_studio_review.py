@@ -24,12 +24,12 @@ from lecturer_pipeline.definitions import build_definitions
 from lecturer_pipeline.quality import report
 from lecturer_pipeline.security.passwords import hash_password
 from lecturer_pipeline.settings import Settings
+from lecturer_pipeline.standins.zyphra import ZyphraStandIn
 from lecturer_pipeline.storage.accounts import Accounts
 from lecturer_pipeline.storage.catalog import Catalog, Status
 from lecturer_pipeline.storage.objects import ObjectStore
 from lecturer_pipeline.studio.app import MODE_SCRIPT, launch
 from lecturer_pipeline_tests.pipeline_helpers import CONSENT, run
-from lecturer_pipeline_tests.standins.zyphra import ZyphraStandIn
 
 PASSWORDS = {"ann": "ann-password-1", "ben": "ben-password-2", "ops": "ops-password-3"}
 ROLES = {"ann": "lecturer", "ben": "lecturer", "ops": "admin"}

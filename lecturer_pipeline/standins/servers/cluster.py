@@ -26,10 +26,10 @@ import sqlalchemy as sa
 import yaml
 
 from lecturer_pipeline.security.envelope import new_master_key
+from lecturer_pipeline.standins.servers import postgres
+from lecturer_pipeline.standins.servers.dagster_services import BIN, REPO, Dagster, dagster_services
+from lecturer_pipeline.standins.servers.s3_server import S3Server
 from lecturer_pipeline.storage.s3 import S3ObjectStore, make_s3_client
-from lecturer_pipeline_tests.dagster_services import BIN, REPO, Dagster, dagster_services
-from lecturer_pipeline_tests.infra import postgres
-from lecturer_pipeline_tests.infra.s3_server import S3Server
 
 RENDER_QUEUE = "render"
 DEFAULT_QUEUE = "dagster"
@@ -96,7 +96,7 @@ class Cluster:
         command = [
             sys.executable,
             "-m",
-            "lecturer_pipeline_tests.infra.sandbox",
+            "lecturer_pipeline.standins.servers.sandbox",
             str(root),
             *(["--tmpfs"] if self.sandboxed else []),
             "--",
@@ -236,9 +236,9 @@ def main() -> None:
     import tempfile
     import time
 
-    from lecturer_pipeline_tests.infra import broker
-    from lecturer_pipeline_tests.infra.s3_server import start_rgw, stop_rgw
-    from lecturer_pipeline_tests.standins.kdtalker import KDTalkerStandIn
+    from lecturer_pipeline.standins.kdtalker import KDTalkerStandIn
+    from lecturer_pipeline.standins.servers import broker
+    from lecturer_pipeline.standins.servers.s3_server import start_rgw, stop_rgw
 
     signals.signal(signals.SIGTERM, signals.default_int_handler)  # SIGTERM stops it as Ctrl-C does
     workdir = Path(tempfile.mkdtemp(prefix="lecturer-cluster-"))

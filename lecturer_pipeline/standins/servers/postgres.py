@@ -17,7 +17,6 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -26,6 +25,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import sqlalchemy as sa
+
+from lecturer_pipeline.standins.ports import free_port
 
 DEFAULT_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
 
@@ -42,12 +43,6 @@ def _answers(url: str) -> bool:
         engine.dispose()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _pg_bin() -> Path:
     found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
     if not found:
@@ -61,7 +56,7 @@ def start_throwaway_cluster() -> tuple[str, Callable[[], None]]:
     bin_dir = _pg_bin()
     root = Path(tempfile.mkdtemp(prefix="lecturer-pg-"))
     shutil.chown(root, "postgres", "postgres")
-    data, port = root / "data", _free_port()
+    data, port = root / "data", free_port()
 
     def as_postgres(*args: str) -> None:
         subprocess.run(["runuser", "-u", "postgres", "--", *args], check=True, capture_output=True)
@@ -93,7 +88,7 @@ class ThrowawayCluster:
         self._bin = _pg_bin()
         self.root = Path(tempfile.mkdtemp(prefix="lecturer-pg-"))
         shutil.chown(self.root, "postgres", "postgres")
-        self.data, self.port = self.root / "data", _free_port()
+        self.data, self.port = self.root / "data", free_port()
         self.url = f"postgresql+psycopg2://postgres@127.0.0.1:{self.port}/postgres"
         try:
             self._pg("initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres")

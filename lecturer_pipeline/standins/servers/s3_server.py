@@ -83,13 +83,7 @@ def start_rgw(workdir: pathlib.Path) -> S3Server:
         raise RuntimeError(f"ceph_rgw.sh start timed out after {exc.timeout}s") from exc
     if proc.returncode != 0:
         raise RuntimeError(f"ceph_rgw.sh start {workdir} failed (rc={proc.returncode}):\n{proc.stderr}")
-    data = json.loads((workdir / "s3.json").read_text())
-    return S3Server(
-        endpoint_url=str(data["endpoint_url"]),
-        access_key=str(data["access_key"]),
-        secret_key=str(data["secret_key"]),
-        region=str(data.get("region", "us-east-1")),
-    )
+    return _read_server(workdir)
 
 
 def stop_rgw(workdir: pathlib.Path) -> None:

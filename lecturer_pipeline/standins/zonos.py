@@ -18,7 +18,6 @@ import random
 import subprocess
 import tempfile
 import threading
-from collections.abc import Iterable
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -30,15 +29,14 @@ os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 import gradio as gr
 import numpy as np
 
-from lecturer_pipeline_tests.standins.faults import FailurePlan
-from lecturer_pipeline_tests.standins.kdtalker import free_port
+from lecturer_pipeline.standins.espeak import MAX_SECONDS, espeak_wav
+from lecturer_pipeline.standins.ports import free_port
+from lecturer_pipeline.standins.switches import FailureSwitches
 
 SAMPLE_RATE = 44_100  # the Zonos autoencoder's sampling rate
-MAX_SECONDS = 30.0  # max_new_tokens = 86 * 30
 MODELS = ["Zyphra/Zonos-v0.1-transformer", "Zyphra/Zonos-v0.1-hybrid"]
 # A part of zonos.conditioning.supported_language_codes: those espeak-ng speaks here, with the pipeline's six.
 LANGUAGES = ["en-us", "en-gb", "fr-fr", "de", "es", "it", "ja", "ko", "cmn", "nl", "pt", "pl", "sv", "ru"]
-_BASE_WPM = 160  # espeak-ng words per minute at speaking rate 15
 # generate_audio's parameters, in gradio_interface.py's order.
 INPUT_NAMES = (
     "model_choice", "text", "language", "speaker_audio", "prefix_audio", "e1", "e2", "e3", "e4", "e5", "e6", "e7",
@@ -50,41 +48,15 @@ _BEHAVIOURS = {"crash": (1,), "error": (2,), "delay": (2,)}
 
 def _speak(text: str, language: str, speaking_rate: float) -> np.ndarray:
     """espeak-ng speech at 44.1 kHz mono int16, cut at MAX_SECONDS."""
-    wpm = max(80, min(450, round(_BASE_WPM * float(speaking_rate) / 15)))
     with tempfile.TemporaryDirectory(prefix="zonos-standin-") as work:
         raw = Path(work) / "speech.wav"
-        subprocess.run(
-            ["espeak-ng", "-v", language, "-s", str(wpm), "-w", str(raw), "--stdin"],
-            input=text.encode("utf-8"),
-            capture_output=True,
-            check=True,
-            timeout=120,
-        )
-        pcm = subprocess.run(
-            [
-                "ffmpeg",
-                "-nostdin",
-                "-loglevel",
-                "error",
-                "-i",
-                str(raw),
-                "-t",
-                f"{MAX_SECONDS:g}",
-                "-ac",
-                "1",
-                "-ar",
-                str(SAMPLE_RATE),
-                "-f",
-                "s16le",
-                "-",
-            ],
-            capture_output=True,
-            check=True,
-        ).stdout
-    return np.frombuffer(pcm, dtype=np.int16)
+        espeak_wav(text, language, speaking_rate, raw)
+        command = ["ffmpeg", "-nostdin", "-loglevel", "error", "-i", str(raw), "-t", f"{MAX_SECONDS:g}", "-ac", "1"]
+        pcm = subprocess.run([*command, "-ar", str(SAMPLE_RATE), "-f", "s16le", "-"], capture_output=True, check=True)
+    return np.frombuffer(pcm.stdout, dtype=np.int16)
 
 
-class ZonosStandIn:
+class ZonosStandIn(FailureSwitches):
     """Zonos's Gradio API on 127.0.0.1, speaking with espeak-ng, with counters and switchable failures."""
 
     def __init__(self, *, port: int | None = None) -> None:
@@ -93,8 +65,7 @@ class ZonosStandIn:
         self.served_texts: list[str] = []
         self.speaker_files: list[str | None] = []
         self.requests: list[dict[str, Any]] = []
-        self._faults = FailurePlan(_BEHAVIOURS, (("crash",),))
-        self._lock = self._faults.lock
+        self._plan_faults(_BEHAVIOURS, (("crash",),))
         self._demo: gr.Blocks | None = None
         self.url = ""
 
@@ -127,18 +98,11 @@ class ZonosStandIn:
     def fail_next(self, *behaviours: tuple[Any, ...]) -> None:
         self._faults.queue(*behaviours)
 
-    def fail_rate(self, p: float, seed: int = 0, behaviours: Iterable[tuple[Any, ...]] | None = None) -> None:
-        self._faults.set_rate(p, seed, behaviours)
-
     def reset(self) -> None:
         with self._lock:
             self.calls = 0
             self.served_texts, self.speaker_files, self.requests = [], [], []
             self._faults.clear()
-
-    @property
-    def injected(self) -> int:
-        return self._faults.injected
 
     def _build(self) -> gr.Blocks:
         """The components of gradio_interface.py's ``build_interface``, wired to ``generate_audio`` in its order."""

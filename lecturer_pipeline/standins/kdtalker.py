@@ -21,6 +21,7 @@ Tests steer it with ``fail_next`` (app errors, crashes, delays), ``fail_rate`` (
 at random), ``latency_per_second`` (GPU cost per second of speech), ``queue_full()`` (Gradio's real 503 "queue is
 full" answer) and read its counters to prove that no work was spent twice. ``dict_result=True`` answers in the
 Gradio 4/5 wire shape ``{"video": …, "subtitles": None}``, which Gradio 6's own ``gr.Video`` no longer produces.
+The picture is drawn by ``kdtalker_render.py``; this module is the app, its switches and its counters.
 """
 
 from __future__ import annotations
@@ -28,12 +29,10 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import socket
 import tempfile
 import threading
 import uuid
-import wave
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -42,21 +41,25 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # gradio reads these
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
-import dlib
-import ffmpeg
 import gradio as gr
-import numpy as np
 from gradio.data_classes import FileData, GradioModel
-from PIL import Image, UnidentifiedImageError
 
-from lecturer_pipeline_tests.standins.faults import FailurePlan
+from lecturer_pipeline.standins.clock import ServiceClock
+from lecturer_pipeline.standins.kdtalker_render import (
+    CROPPER_RAISE,
+    FPS,
+    SIZE,
+    crop_face,
+    render,
+    render_bad,
+    wav_seconds,
+)
+from lecturer_pipeline.standins.ports import free_port
+from lecturer_pipeline.standins.switches import FailureSwitches
 
-SIZE = 512  # KDTalker's output frame, square
-FPS = 25  # KDTalker's output frame rate
+__all__ = ["API_NAME", "CROPPER_RAISE", "FPS", "QUOTA_MESSAGE", "SIZE", "KDTalkerStandIn"]
+
 API_NAME = "/gradio_infer"
-_ZOOM = f"1+0.02*(1-cos(2*PI*on/({FPS}*4)))"  # a 2 % zoom breathing every 4 s
-_MOUTH = (96, 28)  # size of the waveform "mouth" drawn over the lower face
-_QUIET = ("-nostdin", "-hide_banner", "-loglevel", "error")
 # kind -> sizes (None: any). "blank" and "frozen" answer 200 OK with a bad clip: a grey picture with no
 # face, or the face standing still with no motion at all — what talking-head models do when they lose the face.
 _BEHAVIOURS = {"error": None, "crash": None, "delay": None, "quota": (1, 2), "blank": None, "frozen": None}
@@ -65,9 +68,6 @@ QUOTA_MESSAGE = (
     "You have exceeded your GPU quota (60s requested vs. 56s left). Sign-up on Hugging Face to get more quotas or "
     "retry in 0:09:48."
 )
-CROPPER_RAISE = "can not detect the landmark from source image"
-_detector_lock = threading.Lock()
-_detector = dlib.get_frontal_face_detector()
 
 #: What ``fail_rate`` draws from: a failure a retry can cure (a hidden crash), none that slows a test down.
 DEFAULT_FAILURE_MIX: tuple[tuple[Any, ...], ...] = (("crash",),)
@@ -95,95 +95,7 @@ def _gradio5_video() -> gr.Video:
     return video
 
 
-def free_port() -> int:
-    """A port nobody listens on now; Gradio binds it a moment later (a tiny race, harmless in tests)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wav_seconds(path: str) -> float:
-    """The WAV's length; KDTalker reads WAV only, so anything else is the caller's mistake (an app error)."""
-    try:
-        with wave.open(path, "rb") as wav:
-            return wav.getnframes() / float(wav.getframerate())
-    except (wave.Error, EOFError) as exc:
-        raise gr.Error(f"driven_audio must be a WAV file (16 kHz mono): {exc}", print_exception=False) from exc
-
-
-def _crop_face(source: str, dst: Path) -> None:
-    """Find the face as KDTalker's cropper does and crop a 512×512 square around it (the real cropper aligns it to
-    its landmarks first; the stand-in keeps the detector, which is what decides whether a portrait can be used)."""
-    try:
-        with Image.open(source) as image:
-            rgb = image.convert("RGB")
-    except (UnidentifiedImageError, OSError) as exc:
-        raise gr.Error(f"source_image could not be opened as an image: {exc}", print_exception=False) from exc
-    with _detector_lock:
-        dets = _detector(np.array(rgb), 1)
-    if len(dets) == 0:
-        raise CROPPER_RAISE  # type: ignore[misc]  # KDTalker's own bug, reproduced: a TypeError
-    face = dets[0]
-    half = max(face.right() - face.left(), face.bottom() - face.top())  # about twice the face's width in all
-    cx, cy = (face.left() + face.right()) // 2, (face.top() + face.bottom()) // 2
-    box = (cx - half, cy - half, cx + half, cy + half)
-    rgb.crop(box).resize((SIZE, SIZE), Image.Resampling.LANCZOS).save(dst, format="PNG")
-
-
-def _render(face_png: Path, wav: str, seconds: float, dst: Path) -> None:
-    """Encode the face (zooming gently, mouth following the voice) with the speech, cut at the speech's length."""
-    picture = (
-        ffmpeg.input(str(face_png), loop=1, framerate=FPS)
-        .filter("scale", 2 * SIZE, 2 * SIZE)  # oversampled so zoompan's rounding does not jitter
-        .filter("zoompan", z=_ZOOM, x="iw/2-(iw/zoom/2)", y="ih/2-(ih/zoom/2)", d=1, s=f"{SIZE}x{SIZE}", fps=FPS)
-    )
-    speech = ffmpeg.input(wav)
-    mouth = speech.audio.filter("showwaves", s=f"{_MOUTH[0]}x{_MOUTH[1]}", mode="cline", rate=FPS, colors="0x803030")
-    video = ffmpeg.overlay(picture, mouth, x=(SIZE - _MOUTH[0]) // 2, y=int(SIZE * 0.68)).filter("format", "yuv420p")
-    out = ffmpeg.output(
-        video,
-        speech.audio,
-        str(dst),
-        format="mp4",
-        t=f"{seconds:.3f}",
-        vcodec="libx264",
-        preset="ultrafast",
-        pix_fmt="yuv420p",
-        r=FPS,
-        acodec="aac",
-        ar=16000,
-        ac=1,
-        movflags="+faststart",
-    )
-    out.global_args(*_QUIET).overwrite_output().run(capture_stdout=True, capture_stderr=True)
-
-
-def _render_bad(kind: str, face_png: Path, wav: str, seconds: float, dst: Path) -> None:
-    """A 200 OK answer with a bad clip: ``blank`` (mid-grey, no face) or ``frozen`` (the face, never moving)."""
-    if kind == "blank":
-        picture = ffmpeg.input(f"color=c=0x808080:s={SIZE}x{SIZE}:r={FPS}", f="lavfi")
-    else:
-        picture = ffmpeg.input(str(face_png), loop=1, framerate=FPS)
-    speech = ffmpeg.input(wav)
-    out = ffmpeg.output(
-        picture.filter("format", "yuv420p"),
-        speech.audio,
-        str(dst),
-        format="mp4",
-        t=f"{seconds:.3f}",
-        vcodec="libx264",
-        preset="ultrafast",
-        pix_fmt="yuv420p",
-        r=FPS,
-        acodec="aac",
-        ar=16000,
-        ac=1,
-        movflags="+faststart",
-    )
-    out.global_args(*_QUIET).overwrite_output().run(capture_stdout=True, capture_stderr=True)
-
-
-class KDTalkerStandIn:
+class KDTalkerStandIn(FailureSwitches):
     """KDTalker's Gradio API on 127.0.0.1, rendering real mp4s, with counters and switchable failures.
 
     Counters: ``calls`` (every ``gradio_infer`` call), ``renders`` and ``seconds_rendered`` (videos made — the GPU
@@ -199,9 +111,13 @@ class KDTalkerStandIn:
         dict_result: bool = False,
         max_queue: int | None = None,
         port: int | None = None,
+        clock: ServiceClock | None = None,
     ) -> None:
-        """``port`` pins the port (to restart "the same server"); by default a free one is picked at each start."""
+        """``port`` pins the port (to restart "the same server"); by default a free one is picked at each start.
+        ``latency_per_second`` is added to each render; a ``clock`` instead makes each render take its modelled
+        time in all, the stand-in's own ffmpeg work included, and records it."""
         self.port = port
+        self.clock = clock
         self.latency_per_second = latency_per_second
         self.dict_result = dict_result
         self.max_queue = max_queue
@@ -209,8 +125,7 @@ class KDTalkerStandIn:
         self.renders = 0
         self.seconds_rendered = 0.0
         self.tokens: list[str | None] = []  # the Hugging Face token each call carried (None: none)
-        self._faults = FailurePlan(_BEHAVIOURS, DEFAULT_FAILURE_MIX)
-        self._lock = self._faults.lock
+        self._plan_faults(_BEHAVIOURS, DEFAULT_FAILURE_MIX)
         self._stopping = threading.Event()
         self._workdir: tempfile.TemporaryDirectory[str] | None = None
         self._demo: gr.Blocks | None = None
@@ -266,11 +181,6 @@ class KDTalkerStandIn:
         clip / a still face that never moves."""
         self._faults.queue(*behaviours)
 
-    def fail_rate(self, p: float, seed: int = 0, behaviours: Iterable[tuple[Any, ...]] | None = None) -> None:
-        """Fail a fraction ``p`` of later calls at random (reproducibly, from ``seed``) with a mix of behaviours
-        (default: a hidden crash). Queued ``fail_next`` behaviours still come first; ``p=0`` turns this off."""
-        self._faults.set_rate(p, seed, behaviours)
-
     def reset(self) -> None:
         """Zero the counters and drop every queued or random failure (latency and queue bound stay as set)."""
         with self._lock:
@@ -278,20 +188,6 @@ class KDTalkerStandIn:
             self.seconds_rendered = 0.0
             self.tokens = []
             self._faults.clear()
-
-    @property
-    def injected(self) -> int:
-        """Calls that met a behaviour (queued or random); a ``delay`` counts, even one the client outlasts."""
-        return self._faults.injected
-
-    @property
-    def injections(self) -> list[tuple[Any, ...]]:
-        """The behaviours calls met, in order."""
-        return self._faults.injections
-
-    def wait_idle(self, timeout: float = 30.0) -> bool:
-        """Wait until no call is being handled (e.g. a delayed one its client gave up on); False on timeout."""
-        return self._faults.wait_idle(timeout)
 
     @contextlib.contextmanager
     def queue_full(self) -> Iterator[None]:
@@ -335,21 +231,24 @@ class KDTalkerStandIn:
     def _infer(self, source_image: str | None, driven_audio: str | None, behaviour: tuple[Any, ...] | None) -> str:
         if not source_image or not driven_audio:
             raise gr.Error("both source_image and driven_audio are required", print_exception=False)
+        started = ServiceClock.started()
         self._misbehave(behaviour)
-        seconds = _wav_seconds(driven_audio)
+        seconds = wav_seconds(driven_audio)
         assert self._workdir is not None
         call_dir = Path(self._workdir.name) / uuid.uuid4().hex
         call_dir.mkdir()
-        _crop_face(source_image, call_dir / "face.png")
+        crop_face(source_image, call_dir / "face.png")
         self._sleep(seconds * self.latency_per_second)
         dst = call_dir / "result.mp4"
         if behaviour is not None and behaviour[0] in ("blank", "frozen"):
-            _render_bad(behaviour[0], call_dir / "face.png", driven_audio, seconds, dst)
+            render_bad(behaviour[0], call_dir / "face.png", driven_audio, seconds, dst)
         else:
-            _render(call_dir / "face.png", driven_audio, seconds, dst)
+            render(call_dir / "face.png", driven_audio, seconds, dst)
         with self._lock:
             self.renders += 1
             self.seconds_rendered += seconds
+        if self.clock is not None:
+            self.clock.served(started, seconds)
         return str(dst)
 
     def _misbehave(self, behaviour: tuple[Any, ...] | None) -> None:

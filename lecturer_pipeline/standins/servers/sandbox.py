@@ -1,6 +1,6 @@
 """Run a command with a private HOME, TMPDIR, LECTURER_HOME and DAGSTER_HOME, as a process on another machine would.
 
-``python -m lecturer_pipeline_tests.infra.sandbox ROOT [--tmpfs] -- COMMAND...``: with ``--tmpfs`` (only ever under
+``python -m lecturer_pipeline.standins.servers.sandbox ROOT [--tmpfs] -- COMMAND...``: with ``--tmpfs`` (only ever under
 ``unshare -m --propagation private``) a fresh tmpfs is mounted over ``/tmp`` first, so nothing the launching side
 keeps there (its LECTURER_HOME, its DAGSTER_HOME, the test's files) is visible to the command, and nothing it writes
 lands on the launching side's disk. ROOT (under ``/tmp``) then lives in that tmpfs.

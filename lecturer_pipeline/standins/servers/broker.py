@@ -21,6 +21,8 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
+from lecturer_pipeline.standins.ports import free_port
+
 RABBITMQ_PORT, REDIS_PORT = 5672, 6379
 
 
@@ -30,12 +32,6 @@ def _answers(port: int, host: str = "127.0.0.1") -> bool:
             return True
     except OSError:
         return False
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _apt_install(binary: str, package: str) -> None:
@@ -59,7 +55,7 @@ def redis_server() -> tuple[str, Callable[[], None]]:
     if _answers(REDIS_PORT):
         return f"redis://127.0.0.1:{REDIS_PORT}/0", lambda: None
     _apt_install("redis-server", "redis-server")
-    root, port = Path(tempfile.mkdtemp(prefix="lecturer-redis-")), _free_port()
+    root, port = Path(tempfile.mkdtemp(prefix="lecturer-redis-")), free_port()
     command = ["redis-server", "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--dir", str(root)]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _wait("redis-server", lambda: _answers(port))
@@ -84,14 +80,14 @@ class RabbitMQ:
 
     def _start_throwaway(self) -> None:
         _apt_install("rabbitmq-server", "rabbitmq-server")
-        self._root, self.port = Path(tempfile.mkdtemp(prefix="lecturer-rabbitmq-")), _free_port()
+        self._root, self.port = Path(tempfile.mkdtemp(prefix="lecturer-rabbitmq-")), free_port()
         self.node = f"lecturer-{uuid.uuid4().hex[:8]}@localhost"
         env = {
             **os.environ,
             "RABBITMQ_NODENAME": self.node,
             "RABBITMQ_NODE_IP_ADDRESS": "127.0.0.1",
             "RABBITMQ_NODE_PORT": str(self.port),
-            "RABBITMQ_DIST_PORT": str(_free_port()),
+            "RABBITMQ_DIST_PORT": str(free_port()),
             "RABBITMQ_MNESIA_BASE": str(self._root / "mnesia"),
             "RABBITMQ_LOG_BASE": str(self._root / "log"),
             "RABBITMQ_ENABLED_PLUGINS_FILE": str(self._root / "enabled_plugins"),

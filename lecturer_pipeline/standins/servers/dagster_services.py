@@ -12,7 +12,6 @@ import contextlib
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -22,9 +21,9 @@ from typing import Any, TypeVar
 
 import httpx
 
-from lecturer_pipeline_tests.pipeline_helpers import run_cli
+from lecturer_pipeline.standins.ports import free_port
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[3]  # the checkout: workspace.yaml, dagster.yaml and celery.yaml live there
 BIN = Path(sys.executable).parent
 REPOSITORY = "__repository__"  # the name Dagster gives the repository of a module's Definitions
 BACKFILL_TAG = "dagster/backfill"
@@ -34,10 +33,13 @@ FINISHED_BACKFILL = frozenset({"COMPLETED", "COMPLETED_SUCCESS", "COMPLETED_FAIL
 T = TypeVar("T")
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def run_cli(home: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run ``lecturer-pipeline`` as a user would, in a clean environment plus ``env``."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("LECTURER_", "DAGSTER_HOME"))}
+    clean.update(env or {}, LECTURER_HOME=str(home))
+    return subprocess.run(
+        [sys.executable, "-m", "lecturer_pipeline.cli", *args], env=clean, capture_output=True, text=True, timeout=300
+    )
 
 
 def wait_for(what: str, predicate: Callable[[], T], timeout: float = 240.0, interval: float = 1.0) -> T:
