@@ -11,13 +11,9 @@ import httpx
 import ollama
 import pytest
 
-from lecturer_pipeline.engines.ollama import (
-    WORDS_PER_MINUTE,
-    OllamaScriptWriter,
-    spoken_text,
-    trim_unfinished,
-)
+from lecturer_pipeline.engines.ollama import WORDS_PER_MINUTE, OllamaScriptWriter
 from lecturer_pipeline.errors import InputError, ServiceError
+from lecturer_pipeline.text.draft_cleanup import spoken_text, trim_unfinished
 from lecturer_pipeline.text.script import clean_script
 from lecturer_pipeline_tests.standins.ollama import OllamaStandIn
 

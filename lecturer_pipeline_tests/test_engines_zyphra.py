@@ -103,18 +103,6 @@ def test_sends_only_the_set_fields_with_key_header_and_saves_16k_mono_wav(tmp_pa
     assert [p.name for p in tmp_path.iterdir()] == ["out.wav"]
 
 
-def test_a_saved_voice_is_sent_by_name_and_never_with_an_empty_clip(tmp_path: Path) -> None:
-    bodies: list[dict] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        bodies.append(json.loads(request.content))
-        return httpx.Response(200, content=_tone_wav())
-
-    profile = SpeakerProfile("ada", "fp-2", voice_name="ada-lectures")
-    _engine(handler, mime_type="audio/wav").synthesize("Hello.", profile, tmp_path / "out.wav", language="de")
-    assert bodies[0]["voice_name"] == "ada-lectures" and "speaker_audio" not in bodies[0]
-
-
 def test_params_are_what_changes_the_audio_and_never_the_key() -> None:
     engine = ZyphraSpeechEngine(KEY, mime_type="audio/ogg", speaking_rate=20)
     assert engine.params() == {"model": "zonos-v0.1-transformer", "mime_type": "audio/ogg", "speaking_rate": 20}

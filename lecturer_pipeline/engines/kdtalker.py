@@ -26,14 +26,13 @@ import os
 import re
 import shutil
 import threading
-import urllib.parse
 from pathlib import Path
 from typing import Any
 
 from lecturer_pipeline.errors import InputError, ServiceError
 from lecturer_pipeline.media._atomic import atomic_path
 from lecturer_pipeline.media.probe import probe
-from lecturer_pipeline.security.transport import warn_if_plain_http
+from lecturer_pipeline.security.transport import public_url, warn_if_plain_http
 
 # Set before gradio_client is imported, which reads them once; there may be no internet where KDTalker runs.
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -64,14 +63,6 @@ _TRANSIENT_APP_MESSAGES = ("out of memory", "cuda error", "queue is full")
 _TRANSIENT_CLIENT_MESSAGES = ("server stopped", "did not receive process_completed", "could not fetch config")
 
 
-def _public_url(url: str) -> str:
-    """The URL without any ``user:password@`` part, fit for messages and logs."""
-    parts = urllib.parse.urlsplit(url)
-    if "@" not in parts.netloc:
-        return url
-    return urllib.parse.urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
-
-
 class KDTalkerVideoEngine:
     """Animates a portrait speaking a WAV by calling a KDTalker Gradio app; one client, reused across renders."""
 
@@ -90,7 +81,7 @@ class KDTalkerVideoEngine:
         self._hf_token = hf_token  # private: kept out of repr, params and messages
         if hf_token:
             warn_if_plain_http(url, secret="the Hugging Face token (HF_TOKEN)", variable=ENV_VAR)
-        self._where = f"KDTalker at {_public_url(url)} ({ENV_VAR})"
+        self._where = f"KDTalker at {public_url(url)} ({ENV_VAR})"
         self._client: Client | None = None
         self._lock = threading.Lock()
 

@@ -35,6 +35,7 @@ from typing import Any
 from lecturer_pipeline.engines.base import SpeakerProfile
 from lecturer_pipeline.errors import InputError, ServiceError
 from lecturer_pipeline.media.audio import to_wav_16k_mono, wav_duration
+from lecturer_pipeline.security.transport import public_url
 from lecturer_pipeline.text.pacing import MAX_SECONDS
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -105,7 +106,7 @@ class ZonosSpeechEngine:
         self.speaking_rate = speaking_rate
         self.seed = seed
         self.timeout = timeout
-        self._where = f"Zonos at {url.split('@')[-1]} ({ENV_VAR})"
+        self._where = f"Zonos at {public_url(url)} ({ENV_VAR})"
         self._client: Client | None = None
         self._lock = threading.Lock()
 

@@ -136,15 +136,9 @@ class ZyphraSpeechEngine:
         if not text.strip():
             raise ValueError("nothing to speak: the text is empty")
         _check_choice("language_iso_code", language, LANGUAGES)
-        body: dict[str, Any] = {"text": text}
-        if profile.speaker_audio_b64:
-            body["speaker_audio"] = profile.speaker_audio_b64
-        elif profile.voice_name:
-            body["voice_name"] = profile.voice_name
-        else:
-            raise ValueError(
-                f"speaker {profile.speaker!r} has neither a reference clip nor a saved voice name: nothing to clone"
-            )
+        if not profile.speaker_audio_b64:
+            raise ValueError(f"speaker {profile.speaker!r} has no reference clip: nothing to clone")
+        body: dict[str, Any] = {"text": text, "speaker_audio": profile.speaker_audio_b64}
         body |= {
             "speaking_rate": self.speaking_rate,
             "language_iso_code": language,
