@@ -24,6 +24,7 @@ from typing import Any
 import httpx
 import ollama
 
+from lecturer_pipeline.engines.service_messages import shorten
 from lecturer_pipeline.errors import InputError, ServiceError
 from lecturer_pipeline.security.transport import public_url
 from lecturer_pipeline.text.draft_cleanup import spoken_text, trim_unfinished
@@ -49,7 +50,6 @@ _LENGTH_MARGIN = 1.5
 _MIN_PREDICT = 256
 _MAX_CONTEXT = 8192  # Llama-3-8B's context window: nothing longer can be asked for
 _PROMPT_TOKENS = 1024  # room kept in the context for the system and user prompts
-_DETAIL_CHARS = 300
 _PROGRESS_SECONDS = 15.0  # a progress line at most this often while a draft streams
 _OUT_OF_MEMORY = "requires more system memory"
 
@@ -269,8 +269,7 @@ def _detail(text: str) -> str:
     if re.match(r"(?is)\s*(<!doctype|<html)", text):
         title = re.search(r"(?is)<title>(.*?)</title>", text)
         return f"an HTML error page ({title.group(1).strip()})" if title else "an HTML error page"
-    text = " ".join(text.split())
-    return text if len(text) <= _DETAIL_CHARS else text[: _DETAIL_CHARS - 1] + "…"
+    return shorten(text)
 
 
 def _seconds(nanoseconds: int | None) -> float | None:
