@@ -29,20 +29,22 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import httpx
+
+from lecturer_pipeline.engines._gradio import (
+    AppError,
+    AuthenticationError,
+    Client,
+    InvalidAPIEndpointError,
+    QueueError,
+    TooManyRequestsError,
+    ValidationError,
+    handle_file,
+)
 from lecturer_pipeline.errors import InputError, ServiceError
 from lecturer_pipeline.media._atomic import atomic_path
 from lecturer_pipeline.media.probe import probe
 from lecturer_pipeline.security.transport import public_url, warn_if_plain_http
-
-# Set before gradio_client is imported, which reads them once; there may be no internet where KDTalker runs.
-os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
-
-import httpx
-from gradio_client import Client, handle_file
-from gradio_client.exceptions import AppError, AuthenticationError, ValidationError
-from gradio_client.utils import InvalidAPIEndpointError, QueueError, TooManyRequestsError
 
 API_NAME = "/gradio_infer"
 ENV_VAR = "KDTALKER_URL"

@@ -32,20 +32,23 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import httpx
+
+from lecturer_pipeline.engines._gradio import (
+    AppError,
+    AuthenticationError,
+    Client,
+    InvalidAPIEndpointError,
+    QueueError,
+    TooManyRequestsError,
+    ValidationError,
+    handle_file,
+)
 from lecturer_pipeline.engines.base import SpeakerProfile
 from lecturer_pipeline.errors import InputError, ServiceError
 from lecturer_pipeline.media.audio import to_wav_16k_mono, wav_duration
 from lecturer_pipeline.security.transport import public_url
 from lecturer_pipeline.text.pacing import MAX_SECONDS
-
-os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
-
-import httpx
-from gradio_client import Client, handle_file
-from gradio_client.exceptions import AppError, AuthenticationError, ValidationError
-from gradio_client.utils import InvalidAPIEndpointError, QueueError, TooManyRequestsError
 
 API_NAME = "/generate_audio"
 ENV_VAR = "ZONOS_URL"

@@ -3,9 +3,15 @@ and the length check every delivered video passes."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+import os
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+import ffmpeg
+
+from lecturer_pipeline.errors import InputError
 
 if TYPE_CHECKING:  # probe itself uses error_detail
     from lecturer_pipeline.media.probe import MediaInfo
@@ -20,6 +26,17 @@ def error_detail(stderr: bytes | None, *, lines: int = 1) -> str:
     """The last non-empty line(s) of ffmpeg's stderr: where it states why it gave up."""
     text = [ln.strip() for ln in (stderr or b"").decode("utf-8", "replace").splitlines() if ln.strip()]
     return " / ".join(text[-lines:]) if text else "no details from ffmpeg"
+
+
+@contextlib.contextmanager
+def refused_upload(path: str | os.PathLike[str], failed: str, advice: str = "") -> Iterator[None]:
+    """ffmpeg failing on an upload is the upload's fault: an InputError naming the file, with ffmpeg's reason and
+    ``advice`` (what to do instead), e.g. "x.webm could not be decoded as audio (…); re-export it as WAV"."""
+    try:
+        yield
+    except ffmpeg.Error as exc:
+        reason = f"{Path(path).name} could not be {failed} ({error_detail(exc.stderr)})"
+        raise InputError(f"{reason}; {advice}" if advice else reason, file=str(path)) from exc
 
 
 def concat_listing(segments: Sequence[Path], work: Path) -> Path:

@@ -85,24 +85,26 @@ def render_preview(
             "showwaves", s=f"{width}x{strip}", mode="cline", rate=fps, colors="white", scale="sqrt"
         )
         video = ffmpeg.overlay(picture, waves, x=0, y=height - strip).filter("format", "yuv420p")
-        with atomic_path(dst) as tmp:
-            _run(
-                ffmpeg.output(
-                    video,
-                    speech.audio,
-                    str(tmp),
-                    format="mp4",
-                    t=f"{seconds:.3f}",
-                    vcodec="libx264",
-                    preset="veryfast",
-                    pix_fmt="yuv420p",
-                    r=fps,
-                    movflags="+faststart",
-                    **AAC_TRACK,
-                ),
-                speech_wav,
-            )
-            return lasting(probe(tmp), seconds, "rendered preview")
+        encode = {"vcodec": "libx264", "preset": "veryfast", "pix_fmt": "yuv420p", "r": fps, **AAC_TRACK}
+        return _mp4(video, speech.audio, seconds, dst, speech_wav, "rendered preview", encode)
+
+
+def _mp4(
+    picture: ffmpeg.nodes.Stream,
+    sound: ffmpeg.nodes.Stream,
+    seconds: float,
+    dst: Path,
+    source: str | os.PathLike[str],
+    what: str,
+    codecs: dict[str, object],
+) -> MediaInfo:
+    """Write picture and sound as a faststart MP4 cut at ``seconds`` (atomically); refuse it if its length is off."""
+    with atomic_path(dst) as tmp:
+        _run(
+            ffmpeg.output(picture, sound, str(tmp), format="mp4", t=f"{seconds:.3f}", movflags="+faststart", **codecs),
+            source,
+        )
+        return lasting(probe(tmp), seconds, what)
 
 
 def _run(stream: ffmpeg.nodes.OutputStream, source: str | os.PathLike[str]) -> None:
@@ -173,18 +175,5 @@ def join_video_with_track(segments: Sequence[Path], track_m4a: Path, seconds: fl
     dst = Path(dst)
     with tempfile.TemporaryDirectory(dir=dst.parent, prefix=".join-") as work:
         pictures = ffmpeg.input(str(concat_listing(segments, Path(work))), format="concat", safe=0)
-        with atomic_path(dst) as tmp:
-            _run(
-                ffmpeg.output(
-                    pictures.video,
-                    ffmpeg.input(str(track_m4a)).audio,
-                    str(tmp),
-                    format="mp4",
-                    t=f"{seconds:.3f}",
-                    vcodec="copy",
-                    acodec="copy",
-                    movflags="+faststart",
-                ),
-                segments[0],
-            )
-            return lasting(probe(tmp), seconds, "joined video")
+        sound = ffmpeg.input(str(track_m4a)).audio
+        return _mp4(pictures.video, sound, seconds, dst, segments[0], "joined video", {"c": "copy"})
