@@ -25,7 +25,6 @@ import contextlib
 import os
 import re
 import shutil
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +33,7 @@ import httpx
 from lecturer_pipeline.engines._gradio import (
     AppError,
     AuthenticationError,
-    Client,
+    GradioApp,
     InvalidAPIEndpointError,
     QueueError,
     TooManyRequestsError,
@@ -80,12 +79,10 @@ class KDTalkerVideoEngine:
             )
         self.url = url
         self.timeout = timeout
-        self._hf_token = hf_token  # private: kept out of repr, params and messages
         if hf_token:
             warn_if_plain_http(url, secret="the Hugging Face token (HF_TOKEN)", variable=ENV_VAR)
         self._where = f"KDTalker at {public_url(url)} ({ENV_VAR})"
-        self._client: Client | None = None
-        self._lock = threading.Lock()
+        self._app = GradioApp(url, API_NAME, token=hf_token)
 
     def params(self) -> dict[str, Any]:
         """What shapes the video; the URL is left out (moving the server must not re-render, and it may hold a
@@ -94,46 +91,15 @@ class KDTalkerVideoEngine:
 
     def render(self, portrait_png: Path, speech_wav: Path, dst_mp4: Path) -> None:
         """Render the portrait speaking ``speech_wav`` into ``dst_mp4`` (written atomically), or raise ServiceError."""
-        try:
-            result = self._call(portrait_png, speech_wav)
-        except Exception as exc:
-            error = self._service_error(exc)
-            if error is None:
-                raise
-            if error.transient:
-                self._forget_client()  # the server may have restarted: connect afresh next time
-            raise error from exc
+        portrait, speech = handle_file(str(portrait_png)), handle_file(str(speech_wav))
+        result = self._app.call(portrait, speech, timeout=self.timeout, service_error=self._service_error)
         self._store(self._result_path(result), Path(dst_mp4))
 
     # -- the call ----------------------------------------------------------------------------------------------
 
-    def _connect(self) -> Client:
-        """The shared client, connecting on first use (this fetches the app's config, so it can fail too)."""
-        with self._lock:
-            if self._client is None:
-                self._client = Client(self.url, token=self._hf_token, verbose=False, analytics_enabled=False)
-            return self._client
-
     def close(self) -> None:
         """Drop the connection (and gradio_client's heartbeat thread); the next render connects again."""
-        self._forget_client()
-
-    def _forget_client(self) -> None:
-        with self._lock:
-            client, self._client = self._client, None
-        if client is not None:
-            client.close()
-
-    def _call(self, portrait_png: Path, speech_wav: Path) -> Any:
-        """Submit and wait at most ``timeout`` (``predict`` would wait for ever). On timeout the job is cancelled,
-        which drops it from KDTalker's queue if it is still waiting there (a render already running cannot be
-        stopped from outside)."""
-        job = self._connect().submit(handle_file(str(portrait_png)), handle_file(str(speech_wav)), api_name=API_NAME)
-        try:
-            return job.result(timeout=self.timeout)
-        except concurrent.futures.TimeoutError:
-            job.cancel()
-            raise
+        self._app.close()
 
     # -- errors ------------------------------------------------------------------------------------------------
 

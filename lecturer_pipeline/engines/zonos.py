@@ -28,7 +28,6 @@ import base64
 import concurrent.futures
 import os
 import tempfile
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +36,7 @@ import httpx
 from lecturer_pipeline.engines._gradio import (
     AppError,
     AuthenticationError,
-    Client,
+    GradioApp,
     InvalidAPIEndpointError,
     QueueError,
     TooManyRequestsError,
@@ -110,8 +109,7 @@ class ZonosSpeechEngine:
         self.seed = seed
         self.timeout = timeout
         self._where = f"Zonos at {public_url(url)} ({ENV_VAR})"
-        self._client: Client | None = None
-        self._lock = threading.Lock()
+        self._app = GradioApp(url, API_NAME)
 
     def params(self) -> dict[str, Any]:
         """What changes the audio; the URL does not."""
@@ -144,40 +142,15 @@ class ZonosSpeechEngine:
         with tempfile.TemporaryDirectory(dir=dst_wav.parent, prefix=".zonos-") as work:
             speaker = Path(work) / f"{profile.fingerprint[:16] or 'speaker'}.wav"
             speaker.write_bytes(base64.b64decode(profile.speaker_audio_b64))
-            try:
-                audio, _seed = self._call(self.inputs(text, speaker, language, self.seed + seed_offset))
-            except Exception as exc:
-                error = self._service_error(exc)
-                if error is None:
-                    raise
-                if error.transient:
-                    self._forget_client()
-                raise error from exc
+            audio, _seed = self._call(self.inputs(text, speaker, language, self.seed + seed_offset))
             self._convert(audio, dst_wav)
         return wav_duration(dst_wav)
 
     def close(self) -> None:
-        self._forget_client()
-
-    def _connect(self) -> Client:
-        with self._lock:
-            if self._client is None:
-                self._client = Client(self.url, verbose=False, analytics_enabled=False)
-            return self._client
-
-    def _forget_client(self) -> None:
-        with self._lock:
-            client, self._client = self._client, None
-        if client is not None:
-            client.close()
+        self._app.close()
 
     def _call(self, inputs: list[Any]) -> tuple[Any, Any]:
-        job = self._connect().submit(*inputs, api_name=API_NAME)
-        try:
-            result = job.result(timeout=self.timeout)
-        except concurrent.futures.TimeoutError:
-            job.cancel()
-            raise
+        result = self._app.call(*inputs, timeout=self.timeout, service_error=self._service_error)
         if not isinstance(result, list | tuple) or len(result) != 2:
             raise ServiceError(f"{self._where} returned {str(result)[:200]!r}, not (audio, seed)", transient=False)
         return result[0], result[1]
