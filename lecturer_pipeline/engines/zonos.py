@@ -25,24 +25,12 @@ retried once, a busy queue, a lost connection and a timeout are transient, a sta
 from __future__ import annotations
 
 import base64
-import concurrent.futures
 import os
 import tempfile
 from pathlib import Path
 from typing import Any
 
-import httpx
-
-from lecturer_pipeline.engines._gradio import (
-    AppError,
-    AuthenticationError,
-    GradioApp,
-    InvalidAPIEndpointError,
-    QueueError,
-    TooManyRequestsError,
-    ValidationError,
-    handle_file,
-)
+from lecturer_pipeline.engines._gradio import HIDDEN_CRASH, AppError, GradioApp, handle_file
 from lecturer_pipeline.engines.base import SpeakerProfile
 from lecturer_pipeline.errors import InputError, ServiceError
 from lecturer_pipeline.media.audio import to_wav_16k_mono, wav_duration
@@ -73,8 +61,6 @@ DEFAULTS = {
     "quadratic": 0.0,
     "unconditional_keys": ["emotion"],
 }
-_HIDDEN_CRASH = "has not enabled verbose error reporting"
-_TRANSIENT_CLIENT_MESSAGES = ("server stopped", "did not receive process_completed", "could not fetch config")
 
 
 class ZonosSpeechEngine:
@@ -109,7 +95,7 @@ class ZonosSpeechEngine:
         self.seed = seed
         self.timeout = timeout
         self._where = f"Zonos at {public_url(url)} ({ENV_VAR})"
-        self._app = GradioApp(url, API_NAME)
+        self._app = GradioApp(url, API_NAME, where=self._where, what=f"a Zonos app ({ENV_VAR})")
 
     def params(self) -> dict[str, Any]:
         """What changes the audio; the URL does not."""
@@ -172,7 +158,7 @@ class ZonosSpeechEngine:
         """Map what gradio_client and httpx raise to a ServiceError; None for anything else (a bug: let it out)."""
         if isinstance(exc, AppError):
             message = str(exc.message)
-            if _HIDDEN_CRASH in message:
+            if HIDDEN_CRASH in message:
                 return ServiceError(
                     f"{self._where} failed with an error it does not disclose (GPU memory, a lost worker); look "
                     "for the traceback in the Zonos server's console",
@@ -182,26 +168,7 @@ class ZonosSpeechEngine:
             if "out of memory" in message.lower():
                 return ServiceError(f"{self._where} ran out of GPU memory: {message}", transient=True)
             return ServiceError(f"{self._where} refused to speak: {message}", transient=False)
-        if isinstance(exc, concurrent.futures.TimeoutError):
-            return ServiceError(f"{self._where} gave no result within {self.timeout:g} s", transient=True)
-        if isinstance(exc, QueueError | TooManyRequestsError):
-            return ServiceError(f"{self._where} is too busy: {exc}", transient=True)
-        if isinstance(exc, httpx.HTTPStatusError):
-            status = exc.response.status_code
-            return ServiceError(
-                f"{self._where} answered HTTP {status}", transient=status in (408, 429) or status >= 500
-            )
-        if isinstance(exc, httpx.HTTPError | OSError | concurrent.futures.CancelledError):
-            return ServiceError(f"{self._where} could not be reached ({type(exc).__name__}: {exc})", transient=True)
-        if isinstance(exc, AuthenticationError):
-            return ServiceError(f"{self._where} wants credentials: {exc}", transient=False)
-        if isinstance(exc, InvalidAPIEndpointError):
-            return ServiceError(f"{self._where} has no {API_NAME} endpoint; is it a Zonos app?", transient=False)
-        if isinstance(exc, ValidationError):
-            return ServiceError(f"{self._where} refused the request: {exc}", transient=False)
-        if isinstance(exc, ValueError) and any(m in str(exc).lower() for m in _TRANSIENT_CLIENT_MESSAGES):
-            return ServiceError(f"{self._where} went away during the call: {exc}", transient=True)
-        return None
+        return self._app.client_error(exc, self.timeout)
 
 
 def espeak_code(language: str) -> str:
