@@ -35,11 +35,10 @@ _STAGE_STARS = re.compile(rf"(?<![*\w])\*\s*(?i:{_STAGE_WORDS})\b[^*\n]{{0,80}}\
 _BRACKETS = re.compile(r"\[[^\[\]\n]*\]")
 _STRONG = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
 _EMPHASIS = re.compile(r"(?<![\w*])([*_])(?=\S)(.+?)(?<=\S)\1(?![\w*])")
-_PREAMBLE = re.compile(
-    r"^(?i:(?:sure|certainly|of course|absolutely|okay|ok|great|alright|all right)\b.*:"
-    r"|(?:sure|certainly|of course|absolutely|okay|ok|great|alright|all right)[!.,]?"
-    r"|(?:here['’]s|here is|here are|below is|the following is|what follows is)\b.*:)$"
-)
+# A chatty first line: "Sure!", "Certainly, here is a lecture on tides:", "Here's your script:".
+_AGREEING = r"(?:sure|certainly|of course|absolutely|okay|ok|great|alright|all right)"
+_PRESENTING = r"(?:here['’]s|here is|here are|below is|the following is|what follows is)"
+_PREAMBLE = re.compile(rf"^(?i:{_AGREEING}\b.*:|{_AGREEING}[!.,]?|{_PRESENTING}\b.*:)$")
 _POSTAMBLE = re.compile(
     r"^(?i:let me know\b|feel free to\b|i hope (?:this|that) (?:helps|works|meets|is what)|would you like (?:me|any)"
     r"|is there anything\b|do you want me\b|if you(?:['’]d| would) like me\b|note:|word count\b"
