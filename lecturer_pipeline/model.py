@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -42,9 +42,6 @@ class Artefact:
     encrypted: bool = False
     content_type: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
-
-    def with_path(self, path: Path | None) -> Artefact:
-        return replace(self, path=path)
 
 
 @dataclass(frozen=True)

@@ -15,10 +15,10 @@ import webvtt
 from lecturer_pipeline.storage.layout import captions_key, chapters_key, speech_key, transcript_key
 from lecturer_pipeline.text.captions import (
     MAX_LINE_CHARS,
-    build_captions,
-    build_chapters,
     build_transcript,
     caption_cues,
+    chapter_cues,
+    format_vtt,
     script_blocks,
     split_phrases,
     wrap_cue,
@@ -110,7 +110,7 @@ def test_cues_share_each_chunk_by_characters_and_stay_inside_it() -> None:
 
 
 def test_vtt_escapes_text_and_writes_hour_timestamps() -> None:
-    vtt = build_captions([{"start": 3600.5, "end": 3602.0, "text": "If a < b & b < c, then a < c."}])
+    vtt = format_vtt(caption_cues([{"start": 3600.5, "end": 3602.0, "text": "If a < b & b < c, then a < c."}]))
     assert vtt.startswith("WEBVTT\n\n1\n01:00:00.500 --> 01:00:02.000\n")
     assert "a &lt; b &amp; b &lt; c" in vtt
     (caption,) = webvtt.from_string(vtt).captions
@@ -132,16 +132,14 @@ def test_chapters_follow_the_sections() -> None:
         {"start": 4.25, "end": 6.0, "text": "Two.", "section": "First"},
         {"start": 6.25, "end": 8.0, "text": "Three.", "section": "Second"},
     ]
-    vtt = build_chapters(timeline, 8.3, untitled="Sets")
-    assert vtt is not None
-    chapters = webvtt.from_string(vtt).captions
+    chapters = webvtt.from_string(format_vtt(chapter_cues(timeline, 8.3, untitled="Sets"))).captions
     assert [c.text for c in chapters] == ["Sets", "First", "Second"]
     assert [(_seconds(c.start_time), _seconds(c.end_time)) for c in chapters] == [
         (0.0, 2.25),
         (2.25, 6.25),
         (6.25, 8.3),
     ]
-    assert build_chapters([{**t, "section": None} for t in timeline], 8.3) is None
+    assert chapter_cues([{**t, "section": None} for t in timeline], 8.3) == []
 
 
 def test_transcript_keeps_headings_and_paragraphs() -> None:

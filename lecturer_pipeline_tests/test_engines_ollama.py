@@ -11,14 +11,10 @@ import httpx
 import ollama
 import pytest
 
-from lecturer_pipeline.engines.ollama import (
-    WORDS_PER_MINUTE,
-    OllamaScriptWriter,
-    spoken_text,
-    trim_unfinished,
-)
+from lecturer_pipeline.engines.ollama import WORDS_PER_MINUTE, OllamaScriptWriter
 from lecturer_pipeline.errors import InputError, ServiceError
 from lecturer_pipeline.standins.ollama import OllamaStandIn
+from lecturer_pipeline.text.draft_cleanup import spoken_text, trim_unfinished
 from lecturer_pipeline.text.script import clean_script
 
 MESSY = """Sure! Here's a five-minute lecture on photosynthesis:

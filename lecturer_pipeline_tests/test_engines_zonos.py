@@ -86,7 +86,7 @@ def test_an_undisclosed_crash_is_worth_one_retry_and_bad_input_none(zonos, profi
     with pytest.raises(ValueError, match="not set up for language"):
         engine.synthesize("Hello there.", profile, tmp_path / "a.wav", language="xx")
     with pytest.raises(ValueError, match="Zonos clones only from audio"):
-        engine.synthesize("Hi.", SpeakerProfile("bob", "fp", voice_name="bob"), tmp_path / "a.wav", language="en-us")
+        engine.synthesize("Hi.", SpeakerProfile("bob", "fp"), tmp_path / "a.wav", language="en-us")
     engine.close()
 
 

@@ -20,6 +20,7 @@ import httpx
 import pytest
 
 from lecturer_pipeline.engines.base import SpeakerProfile
+from lecturer_pipeline.engines.retry import CallRetry, Retrying
 from lecturer_pipeline.engines.zyphra import ENDPOINT, ZyphraSpeechEngine, sniff_audio
 from lecturer_pipeline.errors import ServiceError
 from lecturer_pipeline.media.audio import SAMPLE_RATE, wav_duration
@@ -101,18 +102,6 @@ def test_sends_only_the_set_fields_with_key_header_and_saves_16k_mono_wav(tmp_pa
         assert (w.getframerate(), w.getnchannels(), w.getsampwidth()) == (SAMPLE_RATE, 1, 2)
     assert seconds == pytest.approx(0.5, abs=0.01)
     assert [p.name for p in tmp_path.iterdir()] == ["out.wav"]
-
-
-def test_a_saved_voice_is_sent_by_name_and_never_with_an_empty_clip(tmp_path: Path) -> None:
-    bodies: list[dict] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        bodies.append(json.loads(request.content))
-        return httpx.Response(200, content=_tone_wav())
-
-    profile = SpeakerProfile("ada", "fp-2", voice_name="ada-lectures")
-    _engine(handler, mime_type="audio/wav").synthesize("Hello.", profile, tmp_path / "out.wav", language="de")
-    assert bodies[0]["voice_name"] == "ada-lectures" and "speaker_audio" not in bodies[0]
 
 
 def test_params_are_what_changes_the_audio_and_never_the_key() -> None:
@@ -467,3 +456,28 @@ def test_latency_grows_with_the_audio_produced(tmp_path: Path) -> None:
         started = time.monotonic()
         seconds = _speak(slow, tmp_path / "speech.wav", mime_type="audio/wav")
         assert time.monotonic() - started >= 0.1 + 0.1 * seconds * 0.95
+
+
+def test_a_retried_call_waits_exactly_the_retry_after_or_a_jittered_back_off(
+    zyphra: ZyphraStandIn, tmp_path: Path
+) -> None:
+    """README: a transient failure is retried "waiting LECTURER_CALL_RETRY_DELAY_SECONDS × 2ⁿ with ±50 % jitter, or
+    exactly what the service said (Retry-After)". Real HTTP answers from the stand-in; the waits are measured through
+    the policy's injected sleep, with the real random jitter."""
+    waits: list[float] = []
+    policy = CallRetry(retries=3, base_delay=2.0, sleep=waits.append)
+    engine = Retrying(ZyphraSpeechEngine(zyphra.api_key, zyphra.base_url), policy, lambda line: None)
+
+    zyphra.fail_next(("status", 429, 7), ("status", 429, 3))
+    assert engine.synthesize(SENTENCE, PROFILE, tmp_path / "a.wav", language="en-us") > 1
+    assert waits == [7.0, 3.0], "the Retry-After seconds, exactly, whatever the back-off would be"
+
+    backoffs: list[list[float]] = []
+    for attempt in range(4):
+        waits.clear()
+        zyphra.fail_next(("status", 503), ("html", 502))
+        engine.synthesize(SENTENCE, PROFILE, tmp_path / f"b{attempt}.wav", language="en-us")
+        assert 1.0 <= waits[0] <= 3.0 and 2.0 <= waits[1] <= 6.0, f"2 s × 2ⁿ ± 50 %: {waits}"
+        backoffs.append(list(waits))
+    assert len({first for first, _ in backoffs}) > 1, "jittered: four first waits are not all the same"
+    assert zyphra.successes == 5 and zyphra.calls == 5 + 2 + 4 * 2

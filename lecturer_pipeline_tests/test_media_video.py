@@ -13,8 +13,6 @@ from lecturer_pipeline.media.audio import wav_duration
 from lecturer_pipeline.media.probe import MediaInfo, probe
 from lecturer_pipeline.media.video import (
     AudioTrackEncode,
-    concat_mp4,
-    join_video_with_audio,
     join_video_with_track,
     render_preview,
 )
@@ -122,24 +120,10 @@ def test_odd_sized_portrait_gives_even_dimensions(tmp_path: Path) -> None:
     assert abs(info.duration - 0.6) <= 0.1
 
 
-def test_concat_mp4_joins_without_reencoding(rendered: dict[str, Path], tmp_path: Path) -> None:
-    parts = [rendered["a.mp4"], rendered["b.mp4"]]
-    dst = tmp_path / "lecture.mp4"
-    info = concat_mp4(parts, dst)
-    sources = [probe(p) for p in parts]
-    assert info.duration == pytest.approx(sum(s.duration for s in sources), abs=0.1)
-    assert_deliverable(info, dst)
-    for kind in ("video", "audio"):
-        joined, first = getattr(info, kind), getattr(sources[0], kind)
-        assert (joined.codec_name, joined.width, joined.height, joined.sample_rate, joined.pix_fmt) == (
-            first.codec_name, first.width, first.height, first.sample_rate, first.pix_fmt,
-        )  # fmt: skip
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["lecture.mp4"]
-
-
-def test_concat_mp4_needs_parts(tmp_path: Path) -> None:
-    with pytest.raises(ValueError):
-        concat_mp4([], tmp_path / "x.mp4")
+def test_joining_needs_segments(tmp_path: Path) -> None:
+    track = tmp_path / "speech.m4a"
+    with pytest.raises(ValueError, match="at least one segment"):
+        join_video_with_track([], track, 1.0, tmp_path / "x.mp4")
 
 
 def _audio_md5(video: Path) -> str:
@@ -154,19 +138,19 @@ def _audio_md5(video: Path) -> str:
 
 
 def test_join_lays_a_track_encoded_beforehand_unchanged(rendered: dict[str, Path], tmp_path: Path) -> None:
-    """The sound track encoded beside the renders and copied in is the very sound the join would encode itself."""
+    """The sound track encoded beside the renders is copied in as it is: the segments' own sound is dropped, the
+    pictures are joined without re-encoding, and the result lasts as long as the speech."""
     master = speech(tmp_path / "lecture.wav", 3.6)
     parts = [rendered["a.mp4"], rendered["b.mp4"]]
-    encoded_in_join = join_video_with_audio(parts, master, tmp_path / "encoded.mp4")
     with AudioTrackEncode(master, tmp_path / "speech.m4a") as sound:
         track = sound.wait()
     copied_in = join_video_with_track(parts, track, wav_duration(master), tmp_path / "copied.mp4")
 
     assert_deliverable(copied_in, tmp_path / "copied.mp4")
-    assert copied_in.duration == pytest.approx(encoded_in_join.duration, abs=0.03)
     assert copied_in.duration == pytest.approx(wav_duration(master), abs=0.1)
-    assert copied_in.audio.sample_rate == encoded_in_join.audio.sample_rate == 48000
-    assert _audio_md5(tmp_path / "copied.mp4") == _audio_md5(tmp_path / "encoded.mp4")
+    assert copied_in.audio.sample_rate == 48000
+    assert copied_in.video.codec_name == probe(parts[0]).video.codec_name
+    assert _audio_md5(tmp_path / "copied.mp4") == _audio_md5(track)
     assert track.exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")], "no temporary file is left"
 

@@ -203,3 +203,27 @@ def test_cli_materialize_turns_a_prompt_into_a_video(tmp_path, sample_media, zyp
     assert all(
         after > before for after, before in zip((zyphra.calls, ollama.calls, kdtalker.calls), calls, strict=True)
     )
+
+
+def test_a_draft_is_made_once_and_reused_while_prompt_options_and_model_stay(tmp_path, sample_media, instance, ollama):
+    """README: "The draft is made once and reused while the prompt, options and model stay the same". Two runs
+    materialise the script asset from the same manifest: Ollama answers once. A new manifest with other options is
+    drafted anew."""
+    defs = build_definitions(Settings(lecturer_home=tmp_path / "home", ollama_host=ollama.host))
+    store = defs.resources["objects"].get_store()
+    submit_speaker_files(store, "ada", voice=sample_media["voice"], portrait=sample_media["portrait"], consent=CONSENT)
+    manifest = LectureManifest(speaker="ada", prompt="the pigeonhole principle", target_minutes=0.5)
+    lecture_id, _ = submit_lecture(store, "math100", "pigeons", manifest)
+    before = ollama.generations
+
+    runs = [run(defs, instance, lecture_id), run(defs, instance, lecture_id)]
+    drafts = [materialization_metadata(instance, outcome.run_id, "lecture_script") for outcome in runs]
+    assert all(not outcome.success and "approve" in outcome.error for outcome in runs)
+    assert ollama.generations - before == 1, "the second materialisation reused the stored draft"
+    assert [meta["reused_draft"] for meta in drafts] == [False, True]
+    assert drafts[0]["sha256"] == drafts[1]["sha256"], "the very same words"
+
+    submit_lecture(store, "math100", "pigeons", manifest.model_copy(update={"target_minutes": 1.0}))
+    redrafted = run(defs, instance, lecture_id)
+    assert ollama.generations - before == 2, "other options: a new draft"
+    assert materialization_metadata(instance, redrafted.run_id, "lecture_script")["reused_draft"] is False

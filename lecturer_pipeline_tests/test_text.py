@@ -7,7 +7,7 @@ import pytest
 from lecturer_pipeline.errors import InputError
 from lecturer_pipeline.ids import lecture_id, normalise_name, split_lecture_id
 from lecturer_pipeline.manifest import parse_manifest, parse_plain_script
-from lecturer_pipeline.text.chunks import chunk_script
+from lecturer_pipeline.text.chunks import plan_chunks
 from lecturer_pipeline.text.script import MAX_SCRIPT_CHARS, clean_script
 
 
@@ -73,7 +73,7 @@ def test_manifest_and_plain_script_parse() -> None:
 def test_chunks_keep_sentences_whole_and_respect_paragraphs() -> None:
     paragraph_one = "Dr. Smith arrived at 3 p.m. on Monday. " * 20
     text = paragraph_one + "\n\nA second paragraph stands alone."
-    chunks = chunk_script(text, max_chars=200)
+    chunks = [chunk.text for chunk in plan_chunks(text, max_chars=200)]
     assert all(len(c) <= 200 for c in chunks)
     assert chunks[-1] == "A second paragraph stands alone."
     assert all(c.endswith("Monday.") for c in chunks[:-1])  # "Dr." and "p.m." did not split a sentence
@@ -82,7 +82,7 @@ def test_chunks_keep_sentences_whole_and_respect_paragraphs() -> None:
 
 def test_a_sentence_longer_than_a_chunk_is_cut_at_a_comma_or_space() -> None:
     sentence = ", ".join(f"item number {i}" for i in range(60)) + "."
-    chunks = chunk_script(sentence, max_chars=120)
+    chunks = [chunk.text for chunk in plan_chunks(sentence, max_chars=120)]
     assert len(chunks) > 1 and all(len(c) <= 120 for c in chunks)
     assert " ".join(chunks).replace(" ", "") == sentence.replace(" ", "")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import struct
 import urllib.parse
 import urllib.request
 import wave
@@ -127,6 +128,14 @@ def test_forget_speaker_leaves_nothing_of_the_voice(tmp_path, sample_media, s3_s
     assert fingerprint not in dump, "the voice's fingerprint is gone from every table"
 
 
+def _envelope_parts(blob: bytes) -> dict:
+    """A sealed object's header fields and its ciphertext, read by the format's own rules (MAGIC, length, JSON)."""
+    assert blob.startswith(MAGIC)
+    (length,) = struct.unpack_from(">I", blob, len(MAGIC))
+    start = len(MAGIC) + 4
+    return {**json.loads(blob[start : start + length]), "ciphertext": blob[start + length :]}
+
+
 def test_rotation_and_wrong_keys(tmp_path, sample_media, s3_server, s3_bucket, pg_url, instance):
     old, new = new_master_key(), new_master_key()
     defs = build_definitions(_s3_settings(tmp_path, s3_server, s3_bucket, pg_url, lecturer_master_keys=old))
@@ -146,10 +155,25 @@ def test_rotation_and_wrong_keys(tmp_path, sample_media, s3_server, s3_bucket, p
     assert store.get_bytes(reference_voice_key("ada")) == sealed
     store.delete("uploads/voice/ada.wav")
 
+    # README: "A missing ... key fails the lecture with an error naming the variable and never overwrites a stored
+    # voice." No LECTURER_MASTER_KEYS at all (the embedded default then makes a key file of its own), and a new
+    # upload waiting: the lecture fails, and the stored voice keeps every byte.
+    missing = build_definitions(_s3_settings(tmp_path, s3_server, s3_bucket, pg_url))
+    submit_sample(missing, sample_media, voice=replacement)
+    failed = run(missing, instance, lecture_id)
+    assert not failed.success and "LECTURER_MASTER_KEYS" in failed.error
+    assert store.get_bytes(reference_voice_key("ada")) == sealed
+    store.delete("uploads/voice/ada.wav")
+
     rotated = _s3_settings(tmp_path, s3_server, s3_bucket, pg_url, lecturer_master_keys=f"{new},{old}")
     done = run_cli(tmp_path / "home", "rotate-keys", env=_env(rotated))
     assert done.returncode == 0, done.stderr
     assert "rewrapped: voices/ada/reference.enc" in done.stdout and "rewrapped: voices/ada/profile.enc" in done.stdout
+    # README: "re-wraps every sealed object; the voice ciphertext is unchanged": only the wrapped data key (and the
+    # key id and nonce it was wrapped with) differ; the encrypted voice after the header is the very same bytes.
+    before, after = _envelope_parts(sealed), _envelope_parts(store.get_bytes(reference_voice_key("ada")))
+    assert after["ciphertext"] == before["ciphertext"] and after["nonce"] == before["nonce"]
+    assert after["wrapped_key"] != before["wrapped_key"] and after["kid"] != before["kid"]
     again = run_cli(tmp_path / "home", "rotate-keys", env=_env(rotated))
     assert "0 objects re-wrapped" in again.stdout
 

@@ -86,5 +86,3 @@ prune_schedule = dg.ScheduleDefinition(
     default_status=dg.DefaultScheduleStatus.RUNNING,
     description="Every night at 03:00 UTC, run prune_job.",
 )
-
-defs = dg.Definitions(jobs=[prune_job], schedules=[prune_schedule])

@@ -14,12 +14,11 @@ from typing import Any, Protocol
 
 @dataclass(frozen=True)
 class SpeakerProfile:
-    """What a TTS engine clones a voice from: the normalised clip (base64) or a saved voice name, plus a fingerprint."""
+    """What a TTS engine clones a voice from: the normalised reference clip (base64), plus its fingerprint."""
 
     speaker: str
     fingerprint: str
     speaker_audio_b64: str | None = None
-    voice_name: str | None = None
 
 
 class SpeechEngine(Protocol):

@@ -20,37 +20,22 @@ the server stated and a cap on retries) and ``engines/retry.py`` retries it per 
 
 from __future__ import annotations
 
-import concurrent.futures
 import contextlib
 import os
 import re
 import shutil
-import threading
-import urllib.parse
 from pathlib import Path
 from typing import Any
 
+from lecturer_pipeline.engines._gradio import HIDDEN_CRASH, AppError, GradioApp, handle_file
 from lecturer_pipeline.errors import InputError, ServiceError
 from lecturer_pipeline.media._atomic import atomic_path
 from lecturer_pipeline.media.probe import probe
-from lecturer_pipeline.security.transport import warn_if_plain_http
-
-# Set before gradio_client is imported, which reads them once; there may be no internet where KDTalker runs.
-os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
-
-import httpx
-from gradio_client import Client, handle_file
-from gradio_client.exceptions import AppError, AuthenticationError, ValidationError
-from gradio_client.utils import InvalidAPIEndpointError, QueueError, TooManyRequestsError
+from lecturer_pipeline.security.transport import public_url, warn_if_plain_http
 
 API_NAME = "/gradio_infer"
 ENV_VAR = "KDTALKER_URL"
 
-# gradio_client's words when the app raised an exception but hides its message (Gradio's default, show_error=False):
-# not a refusal of the input but a fault of the server (out of GPU memory, a worker lost, a model still loading).
-_HIDDEN_CRASH = "has not enabled verbose error reporting"
 # The ``spaces`` package's refusal when the caller's ZeroGPU quota is spent, and the wait it states.
 _QUOTA = "exceeded your gpu quota"
 _QUOTA_WAIT = re.compile(r"retry in (?:(\d+):)?(\d{1,2}):(\d{2})", re.IGNORECASE)
@@ -60,16 +45,6 @@ _LOGS = (
 )
 # Messages of apps that do show their errors, which mean the GPU was busy, not that the input was bad.
 _TRANSIENT_APP_MESSAGES = ("out of memory", "cuda error", "queue is full")
-# gradio_client's ValueErrors that mean the server went away mid-call.
-_TRANSIENT_CLIENT_MESSAGES = ("server stopped", "did not receive process_completed", "could not fetch config")
-
-
-def _public_url(url: str) -> str:
-    """The URL without any ``user:password@`` part, fit for messages and logs."""
-    parts = urllib.parse.urlsplit(url)
-    if "@" not in parts.netloc:
-        return url
-    return urllib.parse.urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
 
 
 class KDTalkerVideoEngine:
@@ -87,12 +62,10 @@ class KDTalkerVideoEngine:
             )
         self.url = url
         self.timeout = timeout
-        self._hf_token = hf_token  # private: kept out of repr, params and messages
         if hf_token:
             warn_if_plain_http(url, secret="the Hugging Face token (HF_TOKEN)", variable=ENV_VAR)
-        self._where = f"KDTalker at {_public_url(url)} ({ENV_VAR})"
-        self._client: Client | None = None
-        self._lock = threading.Lock()
+        self._where = f"KDTalker at {public_url(url)} ({ENV_VAR})"
+        self._app = GradioApp(url, API_NAME, where=self._where, what=f"a KDTalker app ({ENV_VAR})", token=hf_token)
 
     def params(self) -> dict[str, Any]:
         """What shapes the video; the URL is left out (moving the server must not re-render, and it may hold a
@@ -101,76 +74,27 @@ class KDTalkerVideoEngine:
 
     def render(self, portrait_png: Path, speech_wav: Path, dst_mp4: Path) -> None:
         """Render the portrait speaking ``speech_wav`` into ``dst_mp4`` (written atomically), or raise ServiceError."""
-        try:
-            result = self._call(portrait_png, speech_wav)
-        except Exception as exc:
-            error = self._service_error(exc)
-            if error is None:
-                raise
-            if error.transient:
-                self._forget_client()  # the server may have restarted: connect afresh next time
-            raise error from exc
+        portrait, speech = handle_file(str(portrait_png)), handle_file(str(speech_wav))
+        result = self._app.call(portrait, speech, timeout=self.timeout, service_error=self._service_error)
         self._store(self._result_path(result), Path(dst_mp4))
 
     # -- the call ----------------------------------------------------------------------------------------------
 
-    def _connect(self) -> Client:
-        """The shared client, connecting on first use (this fetches the app's config, so it can fail too)."""
-        with self._lock:
-            if self._client is None:
-                self._client = Client(self.url, token=self._hf_token, verbose=False, analytics_enabled=False)
-            return self._client
-
     def close(self) -> None:
         """Drop the connection (and gradio_client's heartbeat thread); the next render connects again."""
-        self._forget_client()
-
-    def _forget_client(self) -> None:
-        with self._lock:
-            client, self._client = self._client, None
-        if client is not None:
-            client.close()
-
-    def _call(self, portrait_png: Path, speech_wav: Path) -> Any:
-        """Submit and wait at most ``timeout`` (``predict`` would wait for ever). On timeout the job is cancelled,
-        which drops it from KDTalker's queue if it is still waiting there (a render already running cannot be
-        stopped from outside)."""
-        job = self._connect().submit(handle_file(str(portrait_png)), handle_file(str(speech_wav)), api_name=API_NAME)
-        try:
-            return job.result(timeout=self.timeout)
-        except concurrent.futures.TimeoutError:
-            job.cancel()
-            raise
+        self._app.close()
 
     # -- errors ------------------------------------------------------------------------------------------------
 
     def _service_error(self, exc: Exception) -> ServiceError | None:
         """Map what gradio_client and httpx raise to a ServiceError; None for anything else (a bug: let it out)."""
-        if isinstance(exc, AppError):
-            return self._app_error(exc)
-        if isinstance(exc, concurrent.futures.TimeoutError):
-            return self._transient(f"gave no result within {self.timeout:g} s (the job was cancelled)")
-        if isinstance(exc, QueueError | TooManyRequestsError):
-            return self._transient(f"is too busy: {exc}")
-        if isinstance(exc, httpx.HTTPStatusError):
-            return self._http_status_error(exc)
-        if isinstance(exc, httpx.HTTPError | OSError | concurrent.futures.CancelledError):
-            return self._transient(f"could not be reached or dropped the connection ({type(exc).__name__}: {exc})")
-        if isinstance(exc, AuthenticationError):
-            return self._permanent(f"wants credentials: {exc}")
-        if isinstance(exc, InvalidAPIEndpointError):
-            return self._permanent(f"has no {API_NAME} endpoint; is {ENV_VAR} the URL of a KDTalker app?")
-        if isinstance(exc, ValidationError):
-            return self._permanent(f"refused the request: {exc}")
-        if isinstance(exc, ValueError) and any(m in str(exc).lower() for m in _TRANSIENT_CLIENT_MESSAGES):
-            return self._transient(f"went away during the call: {exc}")
-        return None
+        return self._app_error(exc) if isinstance(exc, AppError) else self._app.client_error(exc, self.timeout)
 
     def _app_error(self, exc: AppError) -> ServiceError:
         """The app raised: a hidden crash, a spent quota or a busy GPU may pass with a retry; a stated refusal
         (gr.Error with a message) will not, and its message is what the user needs."""
         message = str(exc.message)
-        if _HIDDEN_CRASH in message:
+        if HIDDEN_CRASH in message:
             return ServiceError(
                 f"{self._where} failed with an error it does not disclose: KDTalker gave no reason (its Gradio app "
                 f"hides exceptions). The portrait passed the face check KDTalker's cropper makes, so this is the "
@@ -186,19 +110,8 @@ class KDTalkerVideoEngine:
                 retry_after=_stated_wait(message),
             )
         if any(marker in message.lower() for marker in _TRANSIENT_APP_MESSAGES):
-            return self._transient(f"failed for lack of resources: {message}")
-        return self._permanent(f"refused to render: {message}")
-
-    def _http_status_error(self, exc: httpx.HTTPStatusError) -> ServiceError:
-        status = exc.response.status_code
-        text = f"answered HTTP {status} for {exc.request.url.path}"
-        return self._transient(text) if status in (408, 429) or status >= 500 else self._permanent(text)
-
-    def _transient(self, what: str) -> ServiceError:
-        return ServiceError(f"{self._where} {what}", transient=True)
-
-    def _permanent(self, what: str) -> ServiceError:
-        return ServiceError(f"{self._where} {what}", transient=False)
+            return self._app.transient(f"failed for lack of resources: {message}")
+        return self._app.permanent(f"refused to render: {message}")
 
     # -- the result --------------------------------------------------------------------------------------------
 
@@ -206,7 +119,7 @@ class KDTalkerVideoEngine:
         """The downloaded video: Gradio 6 gives a path, Gradio 4/5 ``{"video": path, "subtitles": None}``."""
         path = result.get("video") if isinstance(result, dict) else result
         if not isinstance(path, str | os.PathLike) or not Path(path).is_file():
-            raise self._permanent(f"returned {str(result)[:200]!r}, not a video file")
+            raise self._app.permanent(f"returned {str(result)[:200]!r}, not a video file")
         return Path(path)
 
     def _store(self, downloaded: Path, dst: Path) -> None:
@@ -224,9 +137,9 @@ class KDTalkerVideoEngine:
         try:
             info = probe(path)
         except InputError as exc:
-            raise self._permanent(f"returned a file that is not a video: {exc.message}") from exc
+            raise self._app.permanent(f"returned a file that is not a video: {exc.message}") from exc
         if info.video is None:
-            raise self._permanent("returned a file without a video stream")
+            raise self._app.permanent("returned a file without a video stream")
 
 
 def _stated_wait(message: str) -> float | None:

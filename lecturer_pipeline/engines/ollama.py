@@ -9,7 +9,7 @@ which also covers loading the model before the first one) — and progress goes 
 saying the model "requires more system memory" fails at once with Ollama's message: no retry frees memory.
 
 Models add headings, bullet lists, stage directions and chatty preambles however firmly the prompt forbids them, and
-a TTS engine would read all of it aloud; ``spoken_text`` removes them before the draft is kept.
+a TTS engine would read all of it aloud; ``text.draft_cleanup.spoken_text`` removes them before the draft is kept.
 """
 
 from __future__ import annotations
@@ -20,12 +20,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import ollama
 
+from lecturer_pipeline.engines.service_messages import shorten
 from lecturer_pipeline.errors import InputError, ServiceError
+from lecturer_pipeline.security.transport import public_url
+from lecturer_pipeline.text.draft_cleanup import spoken_text, trim_unfinished
 
 WORDS_PER_MINUTE = 150
 DEFAULT_MINUTES = 5.0
@@ -48,7 +50,6 @@ _LENGTH_MARGIN = 1.5
 _MIN_PREDICT = 256
 _MAX_CONTEXT = 8192  # Llama-3-8B's context window: nothing longer can be asked for
 _PROMPT_TOKENS = 1024  # room kept in the context for the system and user prompts
-_DETAIL_CHARS = 300
 _PROGRESS_SECONDS = 15.0  # a progress line at most this often while a draft streams
 _OUT_OF_MEMORY = "requires more system memory"
 
@@ -127,22 +128,22 @@ class OllamaScriptWriter:
             stream = self._client.chat(model=self.model, messages=messages, options=options, stream=True)
             return self._collect(stream)
         except ollama.ResponseError as exc:
-            raise response_error(exc, model=self.model, host=_display_host(self.host)) from exc
+            raise response_error(exc, model=self.model, host=public_url(self.host)) from exc
         except httpx.TimeoutException as exc:
             raise ServiceError(
-                f"Ollama at {_display_host(self.host)} (OLLAMA_HOST) sent no token for {self.timeout:g} s (a stalled "
+                f"Ollama at {public_url(self.host)} (OLLAMA_HOST) sent no token for {self.timeout:g} s (a stalled "
                 "or busy server, or a model still loading: LECTURER_OLLAMA_TIMEOUT is the longest wait for the next "
                 "token)",
                 transient=True,
             ) from exc
         except (ConnectionError, httpx.TransportError) as exc:
             raise ServiceError(
-                f"cannot reach Ollama at {_display_host(self.host)} (OLLAMA_HOST): {exc or type(exc).__name__}",
+                f"cannot reach Ollama at {public_url(self.host)} (OLLAMA_HOST): {exc or type(exc).__name__}",
                 transient=True,
             ) from exc
         except ValueError as exc:  # a 200 that is not Ollama's JSON: a proxy's page, a truncated body
             raise ServiceError(
-                f"Ollama at {_display_host(self.host)} (OLLAMA_HOST) sent a reply that is not a chat response: "
+                f"Ollama at {public_url(self.host)} (OLLAMA_HOST) sent a reply that is not a chat response: "
                 f"{_detail(str(exc))}",
                 transient=True,
             ) from exc
@@ -162,7 +163,7 @@ class OllamaScriptWriter:
                 last_note = now
         if final is None or not final.done:
             raise ServiceError(
-                f"Ollama at {_display_host(self.host)} (OLLAMA_HOST) ended its answer before it was done; retry later",
+                f"Ollama at {public_url(self.host)} (OLLAMA_HOST) ended its answer before it was done; retry later",
                 transient=True,
             )
         return "".join(pieces), final
@@ -268,130 +269,8 @@ def _detail(text: str) -> str:
     if re.match(r"(?is)\s*(<!doctype|<html)", text):
         title = re.search(r"(?is)<title>(.*?)</title>", text)
         return f"an HTML error page ({title.group(1).strip()})" if title else "an HTML error page"
-    text = " ".join(text.split())
-    return text if len(text) <= _DETAIL_CHARS else text[: _DETAIL_CHARS - 1] + "…"
-
-
-def _display_host(host: str) -> str:
-    """The host as shown in messages: any user:password in the URL is left out."""
-    parts = urlsplit(host if "://" in host else f"http://{host}")
-    if not parts.username and not parts.password:
-        return host
-    netloc = parts.hostname or ""
-    if parts.port:
-        netloc += f":{parts.port}"
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+    return shorten(text)
 
 
 def _seconds(nanoseconds: int | None) -> float | None:
     return None if nanoseconds is None else nanoseconds / 1e9
-
-
-# --- cleanup -------------------------------------------------------------------------------------------------------
-
-_FENCED_BLOCK = re.compile(r"^[ \t]*(```|~~~)([^\n]*)\n(.*?)^[ \t]*\1[ \t]*$\n?", re.M | re.S)
-_PROSE_FENCE_TAGS = {"", "text", "txt", "plaintext", "plain", "markdown", "md"}
-_FENCE_LINE = re.compile(r"^[ \t]*(```|~~~).*$", re.M)
-_TAG = re.compile(r"</?[A-Za-z][\w:-]*(\s[^<>]*)?/?>")
-_HEADING = re.compile(r"^\s{0,3}#{1,6}(\s|$)")
-_RULE = re.compile(r"^\s*([-*_=])(\s*\1){2,}\s*$")
-_TITLE_LINE = re.compile(r"^\s*(?i:title|subtitle)\s*:")
-_BOLD_HEADING = re.compile(r"^\s*(\*\*|__)[^*_\n]{0,80}[^*_\n.!?]\1\s*:?\s*$")  # "**Part 1: Cells**" alone on a line
-_WHOLE_ASIDE = re.compile(r"^\s*[*_]*\s*(\([^()]*\)|\[[^\[\]]*\])\s*[*_]*\s*$")
-_LIST_MARKER = re.compile(r"^\s*(?:[-*+•·‣▪]|\d{1,3}[.)]|[a-z][.)](?=\s))\s+")
-_QUOTE_MARKER = re.compile(r"^\s*>+\s?")
-_SPEAKER_LABEL = re.compile(
-    r"^\s*(?i:speaker|lecturer|narrator|professor|prof\.|presenter|host|instructor|teacher|dr\.)"
-    r"(?:\s*\d+|(?:\s+[A-Z][\w.-]*){1,3}|\s*\([^)\n]*\))?\s*:\s*"
-)
-_STAGE_WORDS = (
-    r"(?:pause[sd]?|pausing|beat|laugh(?:s|ter|ing)?|chuckl(?:e|es|ing)|smil(?:e|es|ing)|grin(?:s|ning)?|sigh(?:s|ing)?"
-    r"|applause|applau\w*|clears? (?:his |her |their |my )?throat|cough(?:s|ing)?|nod(?:s|ding)?|gestur(?:e|es|ing)"
-    r"|point(?:s|ing)|look(?:s|ing)|turn(?:s|ing)|walk(?:s|ing)|hold(?:s|ing)|writ(?:es|ing)|draw(?:s|ing)"
-    r"|click(?:s|ing)|show(?:s|ing)|slide|music|sound|silence|sfx|cue|transition|stage direction)"
-)
-_STAGE_PARENS = re.compile(rf"\(\s*(?i:{_STAGE_WORDS})\b[^()\n]{{0,80}}\)")
-_STAGE_STARS = re.compile(rf"(?<![*\w])\*\s*(?i:{_STAGE_WORDS})\b[^*\n]{{0,80}}\*(?![*\w])")
-_BRACKETS = re.compile(r"\[[^\[\]\n]*\]")
-_STRONG = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
-_EMPHASIS = re.compile(r"(?<![\w*])([*_])(?=\S)(.+?)(?<=\S)\1(?![\w*])")
-_PREAMBLE = re.compile(
-    r"^(?i:(?:sure|certainly|of course|absolutely|okay|ok|great|alright|all right)\b.*:"
-    r"|(?:sure|certainly|of course|absolutely|okay|ok|great|alright|all right)[!.,]?"
-    r"|(?:here['’]s|here is|here are|below is|the following is|what follows is)\b.*:)$"
-)
-_POSTAMBLE = re.compile(
-    r"^(?i:let me know\b|feel free to\b|i hope (?:this|that) (?:helps|works|meets|is what)|would you like (?:me|any)"
-    r"|is there anything\b|do you want me\b|if you(?:['’]d| would) like me\b|note:|word count\b"
-    r"|(?:the )?end of (?:the )?(?:lecture|script|transcript)\b)"
-)
-
-
-def spoken_text(answer: str) -> str:
-    """Keep only what a lecturer would say: strip markdown, list markers, stage directions, labels and chatter.
-
-    Models add these despite the system prompt, and a TTS engine would read '#', 'asterisk' or '[pause]' aloud. The
-    words of list items and emphasised phrases are kept; headings, titles and asides are dropped.
-    """
-    text = answer.replace("\r\n", "\n").replace("\r", "\n")
-    text = _unfence(text)
-    text = _TAG.sub(" ", text)
-    lines = [_clean_line(line) for line in text.split("\n") if _is_spoken_line(line)]
-    paragraphs = _paragraphs(lines)
-    while paragraphs and _PREAMBLE.match(paragraphs[0][0]):
-        paragraphs[0].pop(0)
-        paragraphs = [p for p in paragraphs if p]
-    while paragraphs and _POSTAMBLE.match(paragraphs[-1][0]):
-        paragraphs.pop()
-    return "\n\n".join("\n".join(p) for p in paragraphs)
-
-
-def trim_unfinished(text: str) -> str:
-    """Cut an answer stopped by the token limit back to its last complete sentence (none found: keep it all)."""
-    ends = list(re.finditer(r"[.!?][\"'”’»)]*(?=\s|$)|[。！？][」』”’)]*", text))
-    return text[: ends[-1].end()] if ends else text
-
-
-def _unfence(text: str) -> str:
-    """Unwrap fenced blocks of prose (models wrap whole lectures in them); drop blocks tagged as program code."""
-
-    def keep_prose(block: re.Match[str]) -> str:
-        tag = block.group(2).strip().lower()
-        return block.group(3) if tag in _PROSE_FENCE_TAGS else "\n"
-
-    return _FENCE_LINE.sub("", _FENCED_BLOCK.sub(keep_prose, text))
-
-
-def _is_spoken_line(line: str) -> bool:
-    """Headings, rules, title lines and lines that are one whole aside are never spoken."""
-    stripped = line.strip().strip("*_").strip()
-    if _HEADING.match(line) or _RULE.match(line) or _BOLD_HEADING.match(line) or _TITLE_LINE.match(stripped):
-        return False
-    return not _WHOLE_ASIDE.match(line)
-
-
-def _clean_line(line: str) -> str:
-    """Remove markers from one line, keeping its words."""
-    line = _QUOTE_MARKER.sub("", line)
-    line = _LIST_MARKER.sub("", line)
-    line = _STAGE_STARS.sub(" ", line)
-    line = _BRACKETS.sub(" ", line)
-    line = _STAGE_PARENS.sub(" ", line)
-    line = _STRONG.sub(r"\2", line)
-    line = _EMPHASIS.sub(r"\2", line)
-    line = line.replace("**", "").replace("`", "")
-    line = _SPEAKER_LABEL.sub("", line)
-    line = re.sub(r"[ \t]+", " ", line)
-    line = re.sub(r" ([,.;:!?])", r"\1", line)
-    return line.strip()
-
-
-def _paragraphs(lines: list[str]) -> list[list[str]]:
-    """Group lines into paragraphs at blank lines, so any number of blank lines becomes one."""
-    paragraphs: list[list[str]] = [[]]
-    for line in lines:
-        if line:
-            paragraphs[-1].append(line)
-        elif paragraphs[-1]:
-            paragraphs.append([])
-    return [p for p in paragraphs if p]

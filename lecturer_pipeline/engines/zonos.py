@@ -25,26 +25,17 @@ retried once, a busy queue, a lost connection and a timeout are transient, a sta
 from __future__ import annotations
 
 import base64
-import concurrent.futures
 import os
 import tempfile
-import threading
 from pathlib import Path
 from typing import Any
 
+from lecturer_pipeline.engines._gradio import HIDDEN_CRASH, AppError, GradioApp, handle_file
 from lecturer_pipeline.engines.base import SpeakerProfile
 from lecturer_pipeline.errors import InputError, ServiceError
 from lecturer_pipeline.media.audio import to_wav_16k_mono, wav_duration
+from lecturer_pipeline.security.transport import public_url
 from lecturer_pipeline.text.pacing import MAX_SECONDS
-
-os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
-
-import httpx
-from gradio_client import Client, handle_file
-from gradio_client.exceptions import AppError, AuthenticationError, ValidationError
-from gradio_client.utils import InvalidAPIEndpointError, QueueError, TooManyRequestsError
 
 API_NAME = "/generate_audio"
 ENV_VAR = "ZONOS_URL"
@@ -70,8 +61,6 @@ DEFAULTS = {
     "quadratic": 0.0,
     "unconditional_keys": ["emotion"],
 }
-_HIDDEN_CRASH = "has not enabled verbose error reporting"
-_TRANSIENT_CLIENT_MESSAGES = ("server stopped", "did not receive process_completed", "could not fetch config")
 
 
 class ZonosSpeechEngine:
@@ -105,9 +94,8 @@ class ZonosSpeechEngine:
         self.speaking_rate = speaking_rate
         self.seed = seed
         self.timeout = timeout
-        self._where = f"Zonos at {url.split('@')[-1]} ({ENV_VAR})"
-        self._client: Client | None = None
-        self._lock = threading.Lock()
+        self._where = f"Zonos at {public_url(url)} ({ENV_VAR})"
+        self._app = GradioApp(url, API_NAME, where=self._where, what=f"a Zonos app ({ENV_VAR})")
 
     def params(self) -> dict[str, Any]:
         """What changes the audio; the URL does not."""
@@ -140,40 +128,15 @@ class ZonosSpeechEngine:
         with tempfile.TemporaryDirectory(dir=dst_wav.parent, prefix=".zonos-") as work:
             speaker = Path(work) / f"{profile.fingerprint[:16] or 'speaker'}.wav"
             speaker.write_bytes(base64.b64decode(profile.speaker_audio_b64))
-            try:
-                audio, _seed = self._call(self.inputs(text, speaker, language, self.seed + seed_offset))
-            except Exception as exc:
-                error = self._service_error(exc)
-                if error is None:
-                    raise
-                if error.transient:
-                    self._forget_client()
-                raise error from exc
+            audio, _seed = self._call(self.inputs(text, speaker, language, self.seed + seed_offset))
             self._convert(audio, dst_wav)
         return wav_duration(dst_wav)
 
     def close(self) -> None:
-        self._forget_client()
-
-    def _connect(self) -> Client:
-        with self._lock:
-            if self._client is None:
-                self._client = Client(self.url, verbose=False, analytics_enabled=False)
-            return self._client
-
-    def _forget_client(self) -> None:
-        with self._lock:
-            client, self._client = self._client, None
-        if client is not None:
-            client.close()
+        self._app.close()
 
     def _call(self, inputs: list[Any]) -> tuple[Any, Any]:
-        job = self._connect().submit(*inputs, api_name=API_NAME)
-        try:
-            result = job.result(timeout=self.timeout)
-        except concurrent.futures.TimeoutError:
-            job.cancel()
-            raise
+        result = self._app.call(*inputs, timeout=self.timeout, service_error=self._service_error)
         if not isinstance(result, list | tuple) or len(result) != 2:
             raise ServiceError(f"{self._where} returned {str(result)[:200]!r}, not (audio, seed)", transient=False)
         return result[0], result[1]
@@ -195,7 +158,7 @@ class ZonosSpeechEngine:
         """Map what gradio_client and httpx raise to a ServiceError; None for anything else (a bug: let it out)."""
         if isinstance(exc, AppError):
             message = str(exc.message)
-            if _HIDDEN_CRASH in message:
+            if HIDDEN_CRASH in message:
                 return ServiceError(
                     f"{self._where} failed with an error it does not disclose (GPU memory, a lost worker); look "
                     "for the traceback in the Zonos server's console",
@@ -205,26 +168,7 @@ class ZonosSpeechEngine:
             if "out of memory" in message.lower():
                 return ServiceError(f"{self._where} ran out of GPU memory: {message}", transient=True)
             return ServiceError(f"{self._where} refused to speak: {message}", transient=False)
-        if isinstance(exc, concurrent.futures.TimeoutError):
-            return ServiceError(f"{self._where} gave no result within {self.timeout:g} s", transient=True)
-        if isinstance(exc, QueueError | TooManyRequestsError):
-            return ServiceError(f"{self._where} is too busy: {exc}", transient=True)
-        if isinstance(exc, httpx.HTTPStatusError):
-            status = exc.response.status_code
-            return ServiceError(
-                f"{self._where} answered HTTP {status}", transient=status in (408, 429) or status >= 500
-            )
-        if isinstance(exc, httpx.HTTPError | OSError | concurrent.futures.CancelledError):
-            return ServiceError(f"{self._where} could not be reached ({type(exc).__name__}: {exc})", transient=True)
-        if isinstance(exc, AuthenticationError):
-            return ServiceError(f"{self._where} wants credentials: {exc}", transient=False)
-        if isinstance(exc, InvalidAPIEndpointError):
-            return ServiceError(f"{self._where} has no {API_NAME} endpoint; is it a Zonos app?", transient=False)
-        if isinstance(exc, ValidationError):
-            return ServiceError(f"{self._where} refused the request: {exc}", transient=False)
-        if isinstance(exc, ValueError) and any(m in str(exc).lower() for m in _TRANSIENT_CLIENT_MESSAGES):
-            return ServiceError(f"{self._where} went away during the call: {exc}", transient=True)
-        return None
+        return self._app.client_error(exc, self.timeout)
 
 
 def espeak_code(language: str) -> str:

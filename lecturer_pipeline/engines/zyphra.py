@@ -11,18 +11,15 @@ anything is kept, so an error page can never be saved as a lecture's speech.
 
 from __future__ import annotations
 
-import email.utils
-import html
 import json
-import re
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
 import httpx
 
 from lecturer_pipeline.engines.base import SpeakerProfile
+from lecturer_pipeline.engines.service_messages import body_message, read_at_most, retry_after_seconds
 from lecturer_pipeline.errors import InputError, ServiceError
 from lecturer_pipeline.media.audio import to_wav_16k_mono, wav_duration
 from lecturer_pipeline.security.transport import warn_if_plain_http
@@ -37,7 +34,6 @@ SPEAKING_RATE_RANGE = (5.0, 35.0)
 _SUFFIXES = {"audio/webm": ".webm", "audio/ogg": ".ogg", "audio/wav": ".wav", "audio/mp3": ".mp3", "audio/mp4": ".m4a"}
 _HEAD_BYTES = 12  # enough for every magic number below (mp4's "ftyp" ends at byte 8, WAV's "WAVE" at 12)
 _ERROR_BODY_BYTES = 64 * 1024  # an error page is read only this far: enough for its message, never a flood
-_DETAIL_CHARS = 300
 _PERMANENT_ADVICE = {
     401: "check ZYPHRA_API_KEY",
     403: "check ZYPHRA_API_KEY and that the account may use this model",
@@ -136,15 +132,9 @@ class ZyphraSpeechEngine:
         if not text.strip():
             raise ValueError("nothing to speak: the text is empty")
         _check_choice("language_iso_code", language, LANGUAGES)
-        body: dict[str, Any] = {"text": text}
-        if profile.speaker_audio_b64:
-            body["speaker_audio"] = profile.speaker_audio_b64
-        elif profile.voice_name:
-            body["voice_name"] = profile.voice_name
-        else:
-            raise ValueError(
-                f"speaker {profile.speaker!r} has neither a reference clip nor a saved voice name: nothing to clone"
-            )
+        if not profile.speaker_audio_b64:
+            raise ValueError(f"speaker {profile.speaker!r} has no reference clip: nothing to clone")
+        body: dict[str, Any] = {"text": text, "speaker_audio": profile.speaker_audio_b64}
         body |= {
             "speaking_rate": self.speaking_rate,
             "language_iso_code": language,
@@ -186,7 +176,7 @@ class ZyphraSpeechEngine:
                 break
         found = sniff_audio(head)
         if found != self.mime_type:
-            raise self._not_audio(response, head + b"".join(_take(chunks, _ERROR_BODY_BYTES)), found)
+            raise self._not_audio(response, head + b"".join(read_at_most(chunks, _ERROR_BODY_BYTES)), found)
         with dst.open("wb") as out:
             out.write(head)
             for chunk in chunks:
@@ -209,7 +199,7 @@ class ZyphraSpeechEngine:
     def _status_error(self, response: httpx.Response) -> ServiceError:
         """Map a non-200 answer: 429 and 5xx are worth a retry, the rest are not (the request itself is wrong)."""
         status = response.status_code
-        raw = b"".join(_take(response.iter_bytes(), _ERROR_BODY_BYTES))
+        raw = b"".join(read_at_most(response.iter_bytes(), _ERROR_BODY_BYTES))
         detail = self._detail(raw) or response.reason_phrase or "no message"
         transient = status == 429 or status >= 500
         if transient:
@@ -222,20 +212,12 @@ class ZyphraSpeechEngine:
         return ServiceError(
             f"Zyphra TTS returned HTTP {status}: {detail}; {advice}",
             transient=transient,
-            retry_after=_retry_after(response.headers.get("retry-after")) if transient else None,
+            retry_after=retry_after_seconds(response.headers.get("retry-after")) if transient else None,
         )
 
     def _detail(self, raw: bytes) -> str:
-        """The service's own message from an error body (JSON ``error``/``detail``, else text with HTML removed)."""
-        text = raw.decode("utf-8", "replace")
-        try:
-            message = _json_message(json.loads(text))
-        except ValueError:
-            message = None
-        if message is None:
-            message = _strip_html(text)
-        message = self._scrub(" ".join(message.split()))
-        return message if len(message) <= _DETAIL_CHARS else message[: _DETAIL_CHARS - 1] + "…"
+        """The service's own message from an error body, without the API key."""
+        return body_message(raw, self._scrub)
 
     def _convert(self, encoded: Path, dst_wav: Path) -> None:
         """Decode to the pipeline's WAV; audio that passed the magic check but will not decode was cut short."""
@@ -250,61 +232,3 @@ class ZyphraSpeechEngine:
     def _scrub(self, text: str) -> str:
         """Remove the API key from anything that may reach a message or log (a service may echo it back)."""
         return text.replace(self._api_key, "***")
-
-
-def _take(chunks: Any, limit: int) -> list[bytes]:
-    """At most ``limit`` bytes from a byte-chunk iterator, so an error page is never read in full."""
-    taken: list[bytes] = []
-    size = 0
-    for chunk in chunks:
-        taken.append(chunk[: limit - size])
-        size += len(taken[-1])
-        if size >= limit:
-            break
-    return taken
-
-
-def _json_message(data: Any) -> str | None:
-    """The message in a JSON error body: ``error``, ``detail`` (FastAPI's lists too) or ``message``."""
-    if not isinstance(data, dict):
-        return None
-    for key in ("error", "detail", "message"):
-        value = data.get(key)
-        if isinstance(value, dict):
-            value = value.get("message") or value.get("msg") or json.dumps(value)
-        if isinstance(value, list):
-            value = "; ".join(_validation_item(item) for item in value)
-        if value:
-            return str(value)
-    return None
-
-
-def _validation_item(item: Any) -> str:
-    """One FastAPI validation error (``{"loc": [...], "msg": …}``) as ``field: message``."""
-    if not isinstance(item, dict):
-        return str(item)
-    field = ".".join(str(part) for part in item.get("loc", []) if part != "body")
-    message = str(item.get("msg", item))
-    return f"{field}: {message}" if field else message
-
-
-def _strip_html(text: str) -> str:
-    """Readable text from an HTML error page: scripts and styles dropped, tags removed, entities decoded."""
-    text = re.sub(r"(?is)<(script|style)\b.*?</\1\s*>", " ", text)
-    text = re.sub(r"(?s)<[^>]*>", " ", text)
-    return html.unescape(text)
-
-
-def _retry_after(value: str | None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (delta-seconds, or an HTTP date); None when absent or bad."""
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())

@@ -20,7 +20,8 @@ import ffmpeg
 
 from lecturer_pipeline.errors import InputError
 from lecturer_pipeline.media._atomic import atomic_path
-from lecturer_pipeline.media._ffmpeg import error_detail
+from lecturer_pipeline.media._ffmpeg import QUIET, refused_upload
+from lecturer_pipeline.media._uploads import checked_size
 from lecturer_pipeline.media.probe import probe
 
 SAMPLE_RATE = 16000
@@ -46,19 +47,13 @@ def _to_wav(src: str | os.PathLike[str], dst: str | os.PathLike[str], *filters: 
     stream = ffmpeg.input(str(src)).audio
     for name, options in filters:
         stream = stream.filter(name, **options)
-    with atomic_path(dst) as tmp:
-        try:
-            (
-                stream.output(str(tmp), format="wav", acodec="pcm_s16le", ac=1, ar=SAMPLE_RATE, map_metadata=-1)
-                .global_args("-nostdin", "-hide_banner", "-loglevel", "error")
-                .overwrite_output()
-                .run(capture_stdout=True, capture_stderr=True)
-            )
-        except ffmpeg.Error as exc:
-            raise InputError(
-                f"{Path(src).name} could not be converted to 16 kHz mono WAV ({error_detail(exc.stderr)})",
-                file=str(src),
-            ) from exc
+    with atomic_path(dst) as tmp, refused_upload(src, "converted to 16 kHz mono WAV"):
+        (
+            stream.output(str(tmp), format="wav", acodec="pcm_s16le", ac=1, ar=SAMPLE_RATE, map_metadata=-1)
+            .global_args(*QUIET)
+            .overwrite_output()
+            .run(capture_stdout=True, capture_stderr=True)
+        )
 
 
 def to_wav_16k_mono(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> None:
@@ -80,7 +75,7 @@ def _volume(path: Path, limit_seconds: float) -> tuple[float, float, float]:
     Decoding gives a true duration even for browser recordings (MediaRecorder webm) whose header has none; the limit
     keeps a two-hour upload with no duration in its header from being decoded whole just to be refused.
     """
-    try:
+    with refused_upload(path, "decoded as audio", "re-export it as WAV or MP3"):
         _, err = (
             ffmpeg.input(str(path), t=limit_seconds)
             .audio.filter("aformat", sample_fmts="fltp", sample_rates=SAMPLE_RATE, channel_layouts="mono")
@@ -89,11 +84,6 @@ def _volume(path: Path, limit_seconds: float) -> tuple[float, float, float]:
             .global_args("-nostdin", "-hide_banner", "-nostats")
             .run(capture_stdout=True, capture_stderr=True)
         )
-    except ffmpeg.Error as exc:
-        raise InputError(
-            f"{path.name} could not be decoded as audio ({error_detail(exc.stderr)}); re-export it as WAV or MP3",
-            file=str(path),
-        ) from exc
     text = err.decode("utf-8", "replace")
 
     def grab(key: str) -> float:
@@ -114,18 +104,12 @@ def validate_reference_voice(
     """Refuse a reference voice that cannot make a good clone, saying what the user should record instead."""
     path = Path(path)
     where = str(path)
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise InputError(f"{path.name} cannot be read ({exc.strerror}); upload it again", file=where) from exc
-    if size == 0:
-        raise InputError(f"{path.name} is empty (0 bytes); upload a 10–30 s recording of the lecturer", file=where)
-    if size > max_bytes:
-        raise InputError(
-            f"{path.name} is {size / 1024 / 1024:.1f} MB, larger than the {max_bytes / 1024 / 1024:.1f} MB limit; "
-            "upload a shorter or compressed recording (MP3, OGG or WebM)",
-            file=where,
-        )
+    checked_size(
+        path,
+        max_bytes,
+        empty_hint="upload a 10–30 s recording of the lecturer",
+        large_hint="upload a shorter or compressed recording (MP3, OGG or WebM)",
+    )
     info = probe(path)
     if info.video is not None:
         if info.audio is None and info.format_name in _IMAGE_FORMATS:

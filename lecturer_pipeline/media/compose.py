@@ -16,7 +16,7 @@ from pathlib import Path
 import ffmpeg
 
 from lecturer_pipeline.media._atomic import atomic_path
-from lecturer_pipeline.media._ffmpeg import error_detail
+from lecturer_pipeline.media._ffmpeg import AAC_TRACK, QUIET, concat_listing, error_detail, lasting
 from lecturer_pipeline.media.probe import MediaInfo, probe
 
 FPS = 25
@@ -32,14 +32,11 @@ X264 = {
     "r": FPS,
     "video_track_timescale": FPS * 512,
 }
-_QUIET = ("-nostdin", "-hide_banner", "-loglevel", "error")
-_DURATION_TOLERANCE = 0.1
-SOUND = {"acodec": "aac", "audio_bitrate": "96k", "ar": 48000, "ac": 1}
 
 
 def _run(stream: ffmpeg.nodes.OutputStream, what: str) -> None:
     try:
-        stream.global_args(*_QUIET).overwrite_output().run(capture_stdout=True, capture_stderr=True)
+        stream.global_args(*QUIET).overwrite_output().run(capture_stdout=True, capture_stderr=True)
     except ffmpeg.Error as exc:
         raise RuntimeError(f"ffmpeg failed composing {what}: {error_detail(exc.stderr, lines=3)}") from exc
 
@@ -87,7 +84,7 @@ def lecture_sound(speech_wav: Path, lead_seconds: float, tail_seconds: float, ds
     if tail_seconds > 0:
         sound = sound.filter("apad", pad_dur=f"{tail_seconds:.3f}")
     with atomic_path(dst) as tmp:
-        _run(ffmpeg.output(sound, str(tmp), format="ipod", vn=None, **SOUND), str(speech_wav))
+        _run(ffmpeg.output(sound, str(tmp), format="ipod", vn=None, **AAC_TRACK), str(speech_wav))
 
 
 def join_segments(
@@ -98,15 +95,11 @@ def join_segments(
     ffmpeg is called with an argument list here because each tag is its own ``-metadata`` option, which
     ffmpeg-python's keyword arguments cannot repeat.
     """
-    if not segments:
-        raise ValueError("joining a lecture video needs at least one segment")
     dst = Path(dst)
     with tempfile.TemporaryDirectory(dir=dst.parent, prefix=".compose-") as work:
-        listing = Path(work) / "segments.txt"
-        quoted = (str(Path(p).resolve()).replace("'", "'\\''") for p in segments)
-        listing.write_text("".join(f"file '{q}'\n" for q in quoted), encoding="utf-8")
+        listing = concat_listing(segments, Path(work))
         with atomic_path(dst) as tmp:
-            args = ["ffmpeg", *_QUIET, "-y", "-f", "concat", "-safe", "0", "-i", str(listing), "-i", str(sound_m4a)]
+            args = ["ffmpeg", *QUIET, "-y", "-f", "concat", "-safe", "0", "-i", str(listing), "-i", str(sound_m4a)]
             args += ["-map", "0:v:0", "-map", "1:a:0", "-c", "copy", "-t", f"{seconds:.3f}"]
             for name, value in tags.items():
                 args += ["-metadata", f"{name}={value}"]
@@ -114,10 +107,4 @@ def join_segments(
             done = subprocess.run(args, capture_output=True, check=False)
             if done.returncode != 0:
                 raise RuntimeError(f"ffmpeg failed joining the lecture video: {error_detail(done.stderr, lines=3)}")
-            info = probe(tmp)
-            if abs(info.duration - seconds) > _DURATION_TOLERANCE:
-                raise RuntimeError(
-                    f"the joined lecture video lasts {info.duration:.3f} s, its parts {seconds:.3f} s "
-                    f"(tolerance {_DURATION_TOLERANCE} s)"
-                )
-    return info
+            return lasting(probe(tmp), seconds, "the joined lecture video")

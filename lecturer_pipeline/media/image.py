@@ -15,6 +15,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from lecturer_pipeline.errors import InputError
 from lecturer_pipeline.media._atomic import atomic_path
+from lecturer_pipeline.media._uploads import checked_size
 
 PORTRAIT_SIZE = 512
 MAX_PORTRAIT_PIXELS = 40_000_000
@@ -42,18 +43,13 @@ def normalise_portrait(
     """Check and convert ``src`` into a ``size``×``size`` RGB PNG at ``dst`` (written atomically)."""
     src = Path(src)
     where = str(src)
-    try:
-        nbytes = src.stat().st_size
-    except OSError as exc:
-        raise InputError(f"{src.name} cannot be read ({exc.strerror}); upload it again", file=where) from exc
-    if nbytes == 0:
-        raise InputError(f"{src.name} is empty (0 bytes); upload a JPEG or PNG photo of the lecturer", file=where)
-    if nbytes > MAX_PORTRAIT_BYTES:
-        raise InputError(
-            f"{src.name} is {nbytes / 1024 / 1024:.1f} MB, larger than the "
-            f"{MAX_PORTRAIT_BYTES / 1024 / 1024:.0f} MB limit; upload a smaller JPEG or PNG",
-            file=where,
-        )
+    checked_size(
+        src,
+        MAX_PORTRAIT_BYTES,
+        empty_hint="upload a JPEG or PNG photo of the lecturer",
+        large_hint="upload a smaller JPEG or PNG",
+        limit_decimals=0,
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:

@@ -1,4 +1,4 @@
-"""Video rendering: the offline preview renderer and lossless joining of MP4 segments.
+"""Video rendering: the offline preview renderer, the lecture's sound track, and lossless joining of MP4 segments.
 
 The preview is what the embedded default produces when no lip-sync model is reachable: the portrait with a slow
 zoom and a waveform strip that follows the speech, labelled so nobody mistakes it for a lip-synced result.
@@ -15,15 +15,13 @@ import ffmpeg
 from PIL import Image, ImageDraw, ImageFont
 
 from lecturer_pipeline.media._atomic import atomic_path
-from lecturer_pipeline.media._ffmpeg import error_detail
+from lecturer_pipeline.media._ffmpeg import AAC_TRACK, QUIET, concat_listing, error_detail, lasting
 from lecturer_pipeline.media.audio import wav_duration
 from lecturer_pipeline.media.probe import MediaInfo, probe
 
-_DURATION_TOLERANCE = 0.1  # seconds the rendered video may differ from its speech
 _ZOOM_PERIOD = 6.0  # seconds per gentle zoom in-and-out cycle
 _ZOOM_DEPTH = 0.04  # maximum extra zoom (4 %): visible motion, no seasickness
 _WAVE_FRACTION = 0.16  # height of the waveform strip, as a fraction of the frame
-_QUIET = ("-nostdin", "-hide_banner", "-loglevel", "error")
 
 
 def _labelled_frame(portrait: Path, label: str, dst: Path) -> tuple[int, int]:
@@ -87,59 +85,32 @@ def render_preview(
             "showwaves", s=f"{width}x{strip}", mode="cline", rate=fps, colors="white", scale="sqrt"
         )
         video = ffmpeg.overlay(picture, waves, x=0, y=height - strip).filter("format", "yuv420p")
-        with atomic_path(dst) as tmp:
-            _run(
-                ffmpeg.output(
-                    video,
-                    speech.audio,
-                    str(tmp),
-                    format="mp4",
-                    t=f"{seconds:.3f}",
-                    vcodec="libx264",
-                    preset="veryfast",
-                    pix_fmt="yuv420p",
-                    r=fps,
-                    acodec="aac",
-                    audio_bitrate="96k",
-                    ar=48000,
-                    ac=1,
-                    movflags="+faststart",
-                ),
-                speech_wav,
-            )
-            info = probe(tmp)
-            if abs(info.duration - seconds) > _DURATION_TOLERANCE:
-                raise RuntimeError(
-                    f"rendered preview lasts {info.duration:.3f} s but its speech {seconds:.3f} s "
-                    f"(tolerance {_DURATION_TOLERANCE} s)"
-                )
-    return info
+        encode = {"vcodec": "libx264", "preset": "veryfast", "pix_fmt": "yuv420p", "r": fps, **AAC_TRACK}
+        return _mp4(video, speech.audio, seconds, dst, speech_wav, "rendered preview", encode)
 
 
-def concat_mp4(parts: Sequence[Path], dst: Path) -> MediaInfo:
-    """Join MP4 segments of identical encoding without re-encoding (concat demuxer, ``-c copy``), faststart."""
-    if not parts:
-        raise ValueError("concat_mp4 needs at least one part")
-    dst = Path(dst)
-    with tempfile.TemporaryDirectory(dir=dst.parent, prefix=".concat-") as work:
-        listing = Path(work) / "parts.txt"
-        quoted = (str(Path(p).resolve()).replace("'", "'\\''") for p in parts)
-        listing.write_text("".join(f"file '{q}'\n" for q in quoted), encoding="utf-8")
-        with atomic_path(dst) as tmp:
-            _run(
-                ffmpeg.input(str(listing), format="concat", safe=0).output(
-                    str(tmp), format="mp4", c="copy", movflags="+faststart"
-                ),
-                parts[0],
-            )
-            info = probe(tmp)
-    return info
+def _mp4(
+    picture: ffmpeg.nodes.Stream,
+    sound: ffmpeg.nodes.Stream,
+    seconds: float,
+    dst: Path,
+    source: str | os.PathLike[str],
+    what: str,
+    codecs: dict[str, object],
+) -> MediaInfo:
+    """Write picture and sound as a faststart MP4 cut at ``seconds`` (atomically); refuse it if its length is off."""
+    with atomic_path(dst) as tmp:
+        _run(
+            ffmpeg.output(picture, sound, str(tmp), format="mp4", t=f"{seconds:.3f}", movflags="+faststart", **codecs),
+            source,
+        )
+        return lasting(probe(tmp), seconds, what)
 
 
 def _run(stream: ffmpeg.nodes.OutputStream, source: str | os.PathLike[str]) -> None:
     """Run an ffmpeg graph; a failure here is a pipeline fault, so it raises RuntimeError with ffmpeg's words."""
     try:
-        stream.global_args(*_QUIET).overwrite_output().run(capture_stdout=True, capture_stderr=True)
+        stream.global_args(*QUIET).overwrite_output().run(capture_stdout=True, capture_stderr=True)
     except ffmpeg.Error as exc:
         raise RuntimeError(f"ffmpeg failed on {source}: {error_detail(exc.stderr, lines=3)}") from exc
 
@@ -156,9 +127,6 @@ def extract_frame(video: Path, dst: Path, *, at_seconds: float, width: int = 320
     return Path(dst)
 
 
-_AUDIO_TRACK = {"acodec": "aac", "audio_bitrate": "96k", "ar": 48000, "ac": 1}  # the lecture's sound, as played
-
-
 class AudioTrackEncode:
     """The lecture's AAC sound track, encoded from the master WAV by an ffmpeg process running beside other work.
 
@@ -172,8 +140,8 @@ class AudioTrackEncode:
         self.source = Path(speech_wav)
         self.dst = Path(dst_m4a)
         self._tmp = self.dst.with_name(f".{self.dst.stem}.encoding{self.dst.suffix}")
-        stream = ffmpeg.input(str(self.source)).output(str(self._tmp), format="ipod", vn=None, **_AUDIO_TRACK)
-        self._process = stream.global_args(*_QUIET).overwrite_output().run_async(pipe_stderr=True)
+        stream = ffmpeg.input(str(self.source)).output(str(self._tmp), format="ipod", vn=None, **AAC_TRACK)
+        self._process = stream.global_args(*QUIET).overwrite_output().run_async(pipe_stderr=True)
 
     def wait(self) -> Path:
         _, stderr = self._process.communicate()  # the process has ended: cancel() has nothing more to do
@@ -196,49 +164,16 @@ class AudioTrackEncode:
         self.cancel()
 
 
-def join_video_with_audio(segments: Sequence[Path], audio_wav: Path, dst: Path) -> MediaInfo:
-    """Join the segments' video streams by stream copy and lay the lecture's whole speech under them, encoded once.
+def join_video_with_track(segments: Sequence[Path], track_m4a: Path, seconds: float, dst: Path) -> MediaInfo:
+    """Join the segments' video streams and lay the lecture's whole sound track (``AudioTrackEncode`` of the speech,
+    ``seconds`` long) under them: both streams are copied, nothing is encoded.
 
     Joining segments with their own AAC tracks would add each track's encoder priming at every seam and drift the
-    sound away from the picture over a long lecture; encoding the master WAV once keeps them in step. The video is
-    never re-encoded. The result is cut at the speech's length (±1 frame) and written with ``+faststart``.
+    sound away from the picture over a long lecture; one track encoded from the master WAV keeps them in step. The
+    result is cut at the speech's length (±1 frame) and written with ``+faststart``.
     """
-    return _join(segments, audio_wav, wav_duration(audio_wav), dst, _AUDIO_TRACK)
-
-
-def join_video_with_track(segments: Sequence[Path], track_m4a: Path, seconds: float, dst: Path) -> MediaInfo:
-    """``join_video_with_audio`` with the sound already encoded (``AudioTrackEncode`` of the speech, ``seconds``
-    long): both streams are copied, nothing is encoded."""
-    return _join(segments, track_m4a, seconds, dst, {"acodec": "copy"})
-
-
-def _join(segments: Sequence[Path], sound: Path, seconds: float, dst: Path, audio_args: dict) -> MediaInfo:
-    if not segments:
-        raise ValueError("joining a video needs at least one segment")
     dst = Path(dst)
     with tempfile.TemporaryDirectory(dir=dst.parent, prefix=".join-") as work:
-        listing = Path(work) / "segments.txt"
-        quoted = (str(Path(p).resolve()).replace("'", "'\\''") for p in segments)
-        listing.write_text("".join(f"file '{q}'\n" for q in quoted), encoding="utf-8")
-        pictures = ffmpeg.input(str(listing), format="concat", safe=0)
-        with atomic_path(dst) as tmp:
-            _run(
-                ffmpeg.output(
-                    pictures.video,
-                    ffmpeg.input(str(sound)).audio,
-                    str(tmp),
-                    format="mp4",
-                    t=f"{seconds:.3f}",
-                    vcodec="copy",
-                    movflags="+faststart",
-                    **audio_args,
-                ),
-                segments[0],
-            )
-            info = probe(tmp)
-            if abs(info.duration - seconds) > _DURATION_TOLERANCE:
-                raise RuntimeError(
-                    f"joined video lasts {info.duration:.3f} s but its speech {seconds:.3f} s "
-                    f"(tolerance {_DURATION_TOLERANCE} s)"
-                )
-    return info
+        pictures = ffmpeg.input(str(concat_listing(segments, Path(work))), format="concat", safe=0)
+        sound = ffmpeg.input(str(track_m4a)).audio
+        return _mp4(pictures.video, sound, seconds, dst, segments[0], "joined video", {"c": "copy"})

@@ -131,15 +131,11 @@ class SpeechGate:
             "qa_waited_seconds": round(self._queue.waited_seconds, 3),
             "chunks": [v.to_json() for v in self.verdicts],
         }
-        r.put_json(self.store, r.speech_report_key(self.lecture_id), part)
-        if failing:
-            listed = "; ".join(f"chunk {v.index + 1}: {', '.join(v.problems)}" for v in failing[:3])
-            raise NeedsReview(
-                f"{len(failing)} speech chunk(s) failed the quality checks twice ({listed}); the report is at "
-                f"{r.speech_report_key(self.lecture_id)}. Approve them as they are with `lecturer-pipeline "
-                f"accept-quality {self.lecture_id}`, or edit the script; the next run asks only for these chunks",
-                lecture_id=self.lecture_id,
-            )
+        advice = (
+            f"Approve them as they are with `lecturer-pipeline accept-quality {self.lecture_id}`, or edit the "
+            "script; the next run asks only for these chunks"
+        )
+        r.store_part(self.store, r.speech_report_key(self.lecture_id), part, failing, "speech chunk", advice)
         return summary(part)
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from lecturer_pipeline.errors import NeedsReview
 from lecturer_pipeline.storage.objects import ObjectStore
 
 
@@ -42,6 +43,21 @@ def put_json(store: ObjectStore, key: str, data: dict[str, Any]) -> None:
 
 def get_json(store: ObjectStore, key: str) -> dict[str, Any] | None:
     return json.loads(store.get_bytes(key)) if store.exists(key) else None
+
+
+def store_part(store: ObjectStore, key: str, part: dict[str, Any], failing: list[Any], what: str, advice: str) -> None:
+    """Store a stage's part of the report at ``key``; then, if any of its ``what`` (chunks, segments) failed twice,
+    stop the lecture at NEEDS_REVIEW naming the first three with their problems, where the report is, and ``advice``.
+
+    The part is stored first so the operator can read why, whatever happens next.
+    """
+    put_json(store, key, part)
+    if failing:
+        listed = "; ".join(f"{what.split()[-1]} {v.index + 1}: {', '.join(v.problems)}" for v in failing[:3])
+        raise NeedsReview(
+            f"{len(failing)} {what}(s) failed the quality checks twice ({listed}); the report is at {key}. {advice}",
+            lecture_id=part["lecture_id"],
+        )
 
 
 def _cell(value: Any, digits: int = 2) -> str:

@@ -95,14 +95,8 @@ class SegmentGate:
             "qa_waited_seconds": round(self._queue.waited_seconds, 3),
             "segments": [v.to_json() for v in self.verdicts],
         }
-        r.put_json(self.store, r.video_report_key(self.lecture_id), part)
-        if failing:
-            listed = "; ".join(f"segment {v.index + 1}: {', '.join(v.problems)}" for v in failing[:3])
-            raise NeedsReview(
-                f"{len(failing)} video segment(s) failed the quality checks twice ({listed}); the report is at "
-                f"{r.video_report_key(self.lecture_id)}. Check the portrait and the renderer, then run it again",
-                lecture_id=self.lecture_id,
-            )
+        advice = "Check the portrait and the renderer, then run it again"
+        r.store_part(self.store, r.video_report_key(self.lecture_id), part, failing, "video segment", advice)
         return {
             "qa_video_passed": True,
             "qa_video_seconds": qa_seconds,

@@ -1,4 +1,4 @@
-"""A warning, once, when a secret is about to travel in clear text.
+"""A warning, once, when a secret is about to travel in clear text; and URLs shown without the secrets in them.
 
 Zyphra's SDK defaults to ``http://api.zyphra.com`` and the pipeline keeps that default (``ZYPHRA_BASE_URL``), but
 then the API key (``X-API-Key``) and the lecturer's voice clip cross the network unencrypted. The same holds for a
@@ -29,6 +29,15 @@ def is_loopback(host: str | None) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def public_url(url: str) -> str:
+    """``url`` without any ``user:password@`` part, fit for messages and logs (a bare ``host:port`` works too)."""
+    parts = urllib.parse.urlsplit(url if "://" in url else f"//{url}")
+    if "@" not in parts.netloc:
+        return url
+    shown = urllib.parse.urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
+    return shown if "://" in url else shown.removeprefix("//")
 
 
 def warn_if_plain_http(url: str, *, secret: str, variable: str) -> bool:

@@ -223,13 +223,6 @@ class Catalog(IntakeQueries, PruneQueries):
             return None
         return ArtefactRow(**{k: row[k] for k in ArtefactRow.__dataclass_fields__})
 
-    def list_artefacts(self, lecture_id: str) -> list[ArtefactRow]:
-        query = sa.select(artefacts).where(artefacts.c.lecture_id == lecture_id).order_by(artefacts.c.kind)
-        return [
-            ArtefactRow(**{k: r[k] for k in ArtefactRow.__dataclass_fields__})
-            for r in self._run("read", query).mappings()
-        ]
-
     def dispose(self) -> None:
         self.engine.dispose()
 

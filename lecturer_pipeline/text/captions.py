@@ -159,11 +159,6 @@ def format_vtt(cues: Iterable[Cue], *, note: str | None = None) -> str:
     return "\n".join(parts)
 
 
-def build_captions(timeline: Iterable[Mapping[str, Any]], language: str = "en-us") -> str:
-    """``captions.vtt`` for the timeline the speech stage recorded."""
-    return format_vtt(caption_cues(timeline, language))
-
-
 def chapter_cues(
     timeline: Iterable[Mapping[str, Any]], total_seconds: float, *, untitled: str = "Introduction"
 ) -> list[Cue]:
@@ -187,14 +182,6 @@ def chapter_cues(
         finish = round(starts[index + 1][0], 3) if index + 1 < len(starts) else round(end, 3)
         cues.append(Cue(begin, finish, (" ".join(title.split()),)))
     return cues
-
-
-def build_chapters(
-    timeline: Iterable[Mapping[str, Any]], total_seconds: float, *, untitled: str = "Introduction"
-) -> str | None:
-    """``chapters.vtt`` (one cue per section, titled with its heading), or None when the script has no headings."""
-    cues = chapter_cues(timeline, total_seconds, untitled=untitled)
-    return format_vtt(cues) if cues else None
 
 
 # --- transcript ------------------------------------------------------------------------------------------------

@@ -75,8 +75,3 @@ def plan_chunks(text: str, *, language: str = "en-us", max_chars: int = MAX_CHUN
         if current:
             chunks.append(Chunk(current, number, section))
     return chunks
-
-
-def chunk_script(text: str, *, language: str = "en-us", max_chars: int = MAX_CHUNK_CHARS) -> list[str]:
-    """The chunks' texts only."""
-    return [chunk.text for chunk in plan_chunks(text, language=language, max_chars=max_chars)]
