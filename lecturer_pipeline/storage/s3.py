@@ -64,7 +64,7 @@ def make_s3_client(
     config = Config(
         signature_version=UNSIGNED if unsigned else "s3v4",
         s3={"addressing_style": "path"},
-        retries={"max_attempts": max_attempts, "mode": S3_RETRY_MODE},
+        retries={"total_max_attempts": max_attempts, "mode": S3_RETRY_MODE},  # the first try counts
         connect_timeout=10,
         read_timeout=60,
         # Newer botocore adds CRC checksums in trailers by default; MinIO and older RGW releases reject those.
