@@ -14,7 +14,7 @@ from typing import Any
 
 import dagster as dg
 from dagster_aws.s3.resources import ResourceWithS3Configuration
-from pydantic import PrivateAttr
+from pydantic import Field, PrivateAttr
 
 from lecturer_pipeline.engines.base import ScriptWriter, SpeechEngine, VideoEngine
 from lecturer_pipeline.engines.local import EspeakSpeechEngine, PreviewVideoEngine
@@ -54,7 +54,10 @@ class ObjectStoreResource(ResourceWithS3Configuration):
 
     local_root: str
     bucket: str
-    max_attempts: int = S3_MAX_ATTEMPTS  # lecturer_pipeline/retries.py: botocore alone retries an S3 request
+    max_attempts: int = Field(
+        default=S3_MAX_ATTEMPTS,
+        description="Tries of one S3 request, the first included; nothing else retries it (see retries.py).",
+    )
     _store: ObjectStore | None = PrivateAttr(default=None)
 
     def get_client(self) -> Any:
@@ -117,7 +120,7 @@ class VaultResource(dg.ConfigurableResource):
 
 class EnginesResource(dg.ConfigurableResource):
     """Which engines write scripts and make speech and video: a remote service when its variable is set (Ollama,
-    Zyphra or Zonos, KDTalker), else the embedded default's local engine."""
+    Zyphra or Zonos, KDTalker), else the embedded default's local engine. Defaults are the settings' own."""
 
     zyphra_api_key: str | None = None
     zyphra_base_url: str = _default("zyphra_base_url")
