@@ -9,16 +9,16 @@ from __future__ import annotations
 import argparse
 import sys
 
+from lecturer_pipeline.cli_common import settings_of
 from lecturer_pipeline.storage.tables import Status
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    from lecturer_pipeline import wiring
     from lecturer_pipeline.ids import normalise_name
-    from lecturer_pipeline.settings import Settings
-    from lecturer_pipeline.storage.catalog import Catalog
 
     course = normalise_name(args.course, what="course name") if args.course else None
-    catalog = Catalog(Settings().database_url)
+    catalog = wiring.catalog(settings_of(args))
     printed = 0
     print(f"{'lecture':<32} {'status':<10} {'stage':<18} video / error")
     for row in catalog.lecture_summaries(course=course, status=args.status, limit=args.limit):
@@ -33,10 +33,9 @@ def cmd_status(args: argparse.Namespace) -> int:
 def cmd_migrate(args: argparse.Namespace) -> int:
     import sqlalchemy as sa
 
-    from lecturer_pipeline.settings import Settings
     from lecturer_pipeline.storage.migrate import upgrade
 
-    settings = Settings()
+    settings = settings_of(args)
     engine = sa.create_engine(settings.database_url)
     try:
         before, after = upgrade(engine)

@@ -11,15 +11,15 @@ import argparse
 import getpass
 import sys
 
+from lecturer_pipeline.cli_common import settings_of
 from lecturer_pipeline.errors import InputError
 
 
-def _accounts():
-    from lecturer_pipeline.settings import Settings
+def _accounts(args: argparse.Namespace):
+    from lecturer_pipeline import wiring
     from lecturer_pipeline.storage.accounts import Accounts
-    from lecturer_pipeline.storage.catalog import Catalog
 
-    return Accounts(Catalog(Settings().database_url))
+    return Accounts(wiring.catalog(settings_of(args)))
 
 
 def _user_name(text: str) -> str:
@@ -46,7 +46,7 @@ def _new_password(name: str) -> str:
 def cmd_users(args: argparse.Namespace) -> int:
     from lecturer_pipeline.security.passwords import hash_password
 
-    accounts = _accounts()
+    accounts = _accounts(args)
     if args.action == "list":
         users = accounts.list_users()
         for user in users:

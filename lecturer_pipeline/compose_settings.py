@@ -6,12 +6,10 @@ variable of the same name.
 
 from __future__ import annotations
 
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from lecturer_pipeline.settings import EnvironmentSettings
 
 
-class CompositionSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
-
+class CompositionSettings(EnvironmentSettings):
     lecturer_pip_corner: str = "lower-right"  # lower-right, lower-left, upper-right, upper-left
     lecturer_pip_size: float = 0.30  # the head's height as a fraction of the frame's
     lecturer_pip_shape: str = "circle"  # circle, rounded, square

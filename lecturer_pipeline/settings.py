@@ -6,22 +6,40 @@ and local engines (espeak-ng, ffmpeg) instead of the remote model services.
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, PrivateAttr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from lecturer_pipeline.retries import CALL_RETRIES
 
 
 def _default_home() -> Path:
     return Path.home() / ".lecturer_pipeline"
 
 
-class Settings(BaseSettings):
-    """Environment variables the pipeline reads; field names map to the upper-case variable names."""
+class EnvironmentSettings(BaseSettings):
+    """Settings that remember which values were passed in code, so a secret read from its variable can be handed to
+    Dagster as a reference to that variable (``defs/resources.py``) and one a test passes is used as given."""
 
     model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
+    _given: frozenset[str] = PrivateAttr(default=frozenset())
+
+    def __init__(self, **values: Any) -> None:
+        super().__init__(**values)
+        self._given = frozenset(name for name in values if not name.startswith("_"))
+
+    def variable_of(self, field: str) -> str | None:
+        """The environment variable ``field``'s value was read from, or None (unset, or passed in code)."""
+        name = field.upper()
+        return name if field not in self._given and name in os.environ else None
+
+
+class Settings(EnvironmentSettings):
+    """Environment variables the pipeline reads; field names map to the upper-case variable names."""
 
     lecturer_home: Path = Field(default_factory=_default_home)
     lecturer_s3_endpoint_url: str | None = None
@@ -63,7 +81,7 @@ class Settings(BaseSettings):
     lecturer_ollama_model: str = "llama3:8b"
     lecturer_ollama_timeout: float = 300.0  # the longest wait for the next token of a streamed draft (no overall cap)
     # Retries of each service call inside the step (engines/retry.py): count, first back-off, longest single wait.
-    lecturer_call_retries: int = 3
+    lecturer_call_retries: int = CALL_RETRIES
     lecturer_call_retry_delay_seconds: float = 2.0
     lecturer_call_retry_max_wait_seconds: float = 900.0
     # Past one machine (DESIGN.md §9; lecturer_pipeline/deployment.py): the lecture job's executor, and whether this
@@ -80,10 +98,6 @@ class Settings(BaseSettings):
         return value.expanduser().resolve()
 
     @property
-    def uses_s3(self) -> bool:
-        return bool(self.lecturer_s3_endpoint_url)
-
-    @property
     def objects_dir(self) -> Path:
         """Root of the local object store (embedded default)."""
         return self.lecturer_home / "objects"
@@ -93,8 +107,13 @@ class Settings(BaseSettings):
         """The catalog's SQLAlchemy URL: PostgreSQL when configured, else a SQLite file in LECTURER_HOME."""
         return self.lecturer_database_url or f"sqlite:///{self.lecturer_home / 'catalog.sqlite'}"
 
+    @property
+    def master_key_file(self) -> Path:
+        """The embedded default's master key, made on first use when LECTURER_MASTER_KEYS is not set."""
+        return self.lecturer_home / "master.key"
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    """The process's settings, read once."""
+    """The process's settings, read once (the code location's and the CLI's; tests build their own)."""
     return Settings()

@@ -21,40 +21,30 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-# The stages' RetryPolicy reads its delay once, when the assets module is first imported: make it short for this
-# module's retries (three per failed run) if nothing imported the pipeline yet, without leaking the variable to
-# processes later tests start. In a whole-suite run an earlier module has imported it and the 2 s default applies.
-_RETRY_DELAY = "LECTURER_RETRY_DELAY_SECONDS"
-_saved_retry_delay = os.environ.get(_RETRY_DELAY)
-os.environ.setdefault(_RETRY_DELAY, "0.2")
+import dagster as dg
+import pytest
+import sqlalchemy as sa
 
-import dagster as dg  # noqa: E402
-import pytest  # noqa: E402
-import sqlalchemy as sa  # noqa: E402
-
-from lecturer_pipeline.definitions import build_definitions  # noqa: E402
-from lecturer_pipeline.errors import StorageError  # noqa: E402
-from lecturer_pipeline.settings import Settings  # noqa: E402
-from lecturer_pipeline.standins.kdtalker import KDTalkerStandIn  # noqa: E402
-from lecturer_pipeline.standins.servers import postgres  # noqa: E402
-from lecturer_pipeline.standins.servers.s3_server import (  # noqa: E402
+from lecturer_pipeline.definitions import build_definitions
+from lecturer_pipeline.errors import StorageError
+from lecturer_pipeline.settings import Settings
+from lecturer_pipeline.standins.kdtalker import KDTalkerStandIn
+from lecturer_pipeline.standins.servers import postgres
+from lecturer_pipeline.standins.servers.s3_server import (
     S3Server,
     start_gateway,
     start_rgw,
     stop_gateway,
     stop_rgw,
 )
-from lecturer_pipeline.storage.layout import speech_key, video_key, video_segments_prefix  # noqa: E402
-from lecturer_pipeline.storage.s3 import TRANSFER, S3ObjectStore, make_s3_client  # noqa: E402
-from lecturer_pipeline_tests.pipeline_helpers import (  # noqa: E402
+from lecturer_pipeline.storage.layout import speech_key, video_key, video_segments_prefix
+from lecturer_pipeline.storage.s3 import TRANSFER, S3ObjectStore, make_s3_client
+from lecturer_pipeline_tests.pipeline_helpers import (
     assert_playable_lecture_video,
     materialization_metadata,
     run,
     submit_sample,
 )
-
-if _saved_retry_delay is None:
-    del os.environ[_RETRY_DELAY]
 
 # Three short paragraphs: three chunks of speech, and with 1-second segments three KDTalker renders of ~2 s each.
 SCRIPT = (
@@ -134,7 +124,14 @@ def outage_during_render(kdtalker: KDTalkerStandIn, take_down: Callable[[], None
 
 
 def _settings(home: Path, kdtalker: KDTalkerStandIn, **storage: object) -> Settings:
-    return Settings(lecturer_home=home, kdtalker_url=kdtalker.url, lecturer_segment_seconds=1.0, **storage)
+    """Short step retries (the catalog test's three per failed run): ``build_definitions`` takes them from here."""
+    return Settings(
+        lecturer_home=home,
+        kdtalker_url=kdtalker.url,
+        lecturer_segment_seconds=1.0,
+        lecturer_retry_delay_seconds=0.2,
+        **storage,
+    )
 
 
 def _failure_messages(instance: dg.DagsterInstance, run_id: str, step: str) -> list[str]:

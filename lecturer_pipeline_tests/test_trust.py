@@ -186,9 +186,10 @@ def test_secrets_stay_out_of_logs_metadata_and_config(
     tmp_path, sample_media, s3_server, s3_bucket, pg_url, instance, monkeypatch
 ):
     master = new_master_key()
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", s3_server.secret_key)
-    monkeypatch.setenv("LECTURER_MASTER_KEYS", master)
-    settings = _s3_settings(tmp_path, s3_server, s3_bucket, pg_url, lecturer_master_keys=master)
+    for name, value in _env(_s3_settings(tmp_path, s3_server, s3_bucket, pg_url, lecturer_master_keys=master)).items():
+        monkeypatch.setenv(name, value)
+    # As a deployment does: every secret read from its variable (one passed in code would be used, and shown, as is).
+    settings = Settings(lecturer_home=tmp_path / "home")
     defs = build_definitions(settings)
     lecture_id = submit_sample(defs, sample_media)
     outcome = run(defs, instance, lecture_id)
@@ -197,7 +198,9 @@ def test_secrets_stay_out_of_logs_metadata_and_config(
         defs.resources["objects"].get_store(), "cs101", "broken", LectureManifest(speaker="nobody", script="x")
     )
     assert not run(defs, instance, broken).success
-    shown = [repr(defs.resources[name]) for name in ("objects", "vault")]
+    shown = [repr(defs.resources[name]) for name in ("objects", "catalog", "vault")]
+    assert "'AWS_SECRET_ACCESS_KEY'" in shown[0] and "'LECTURER_DATABASE_URL'" in shown[1]
+    assert "'LECTURER_MASTER_KEYS'" in shown[2]
     run_ids = [record.dagster_run.run_id for record in instance.get_run_records()]
     events = [str(r.event_log_entry) for run_id in run_ids for r in instance.get_records_for_run(run_id).records]
     assert len(run_ids) == 2 and any("STEP_FAILURE" in text for text in events), "a failed run's log is searched too"

@@ -5,14 +5,13 @@ The signing key reaches Dagster as a ``dg.EnvVar`` (the UI shows the variable's 
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import dagster as dg
 from pydantic import PrivateAttr
 
 from lecturer_pipeline.compose_settings import CompositionSettings
-from lecturer_pipeline.defs.resources import resolved
+from lecturer_pipeline.defs.resources import resolved, secret
 from lecturer_pipeline.media.cards import PipLayout
 from lecturer_pipeline.security.c2pa_sign import SigningPair, load_signing_pair
 from lecturer_pipeline.stages.compose import ComposeOptions
@@ -53,7 +52,6 @@ class CompositionResource(dg.ConfigurableResource):
 
 def build_composition_resource(home: Path, settings: CompositionSettings | None = None) -> CompositionResource:
     settings = settings or CompositionSettings()
-    key = settings.lecturer_c2pa_key
     return CompositionResource(
         home=str(home),
         pip_corner=settings.lecturer_pip_corner,
@@ -64,5 +62,5 @@ def build_composition_resource(home: Path, settings: CompositionSettings | None 
         slides_from_headings=settings.lecturer_slides_from_headings,
         disclosure=settings.lecturer_disclosure,
         c2pa_cert=settings.lecturer_c2pa_cert,
-        c2pa_key=dg.EnvVar("LECTURER_C2PA_KEY") if key and os.environ.get("LECTURER_C2PA_KEY") == key else key,
+        c2pa_key=secret(settings, "lecturer_c2pa_key"),
     )

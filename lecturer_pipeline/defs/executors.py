@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from lecturer_pipeline.settings import Settings, get_settings
+from lecturer_pipeline.settings import Settings
 from lecturer_pipeline.workdir import release_step_dirs
 
 # dagster_celery.tags.DAGSTER_CELERY_QUEUE_TAG, spelt out so the assets do not import Celery in embedded mode.
@@ -23,9 +23,9 @@ CELERY_QUEUE_TAG = "dagster-celery/queue"
 DEFAULT_CELERY_QUEUE = "dagster"  # dagster-celery's task_default_queue: every step without the queue tag
 
 
-def render_op_tags() -> dict[str, str]:
+def render_op_tags(settings: Settings) -> dict[str, str]:
     """Op tags of the render step (``video_segments``, pool ``kdtalker``): its Celery queue."""
-    return {CELERY_QUEUE_TAG: get_settings().lecturer_render_queue}
+    return {CELERY_QUEUE_TAG: settings.lecturer_render_queue}
 
 
 def build_executor(settings: Settings) -> dg.ExecutorDefinition:

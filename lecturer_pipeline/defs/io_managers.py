@@ -11,6 +11,7 @@ from pathlib import Path
 import dagster as dg
 
 from lecturer_pipeline.defs.resources import CatalogResource, ObjectStoreResource, VaultResource
+from lecturer_pipeline.defs.tracking import s3_not_retried_by_step
 from lecturer_pipeline.errors import StorageError
 from lecturer_pipeline.model import Artefact, LectureScript, Publication
 from lecturer_pipeline.storage.catalog import ArtefactRow, Status
@@ -29,6 +30,10 @@ class ObjectIOManager(dg.ConfigurableIOManager):
     vault: VaultResource
 
     def handle_output(self, context: dg.OutputContext, obj: Artefact) -> None:
+        with s3_not_retried_by_step():
+            self._store_output(context, obj)
+
+    def _store_output(self, context: dg.OutputContext, obj: Artefact) -> None:
         if not isinstance(obj, Artefact):
             raise TypeError(f"{context.asset_key.to_user_string()} must return an Artefact, not {type(obj).__name__}")
         size = obj.bytes
@@ -58,6 +63,10 @@ class ObjectIOManager(dg.ConfigurableIOManager):
         )
 
     def load_input(self, context: dg.InputContext) -> Artefact:
+        with s3_not_retried_by_step():
+            return self._load(context)
+
+    def _load(self, context: dg.InputContext) -> Artefact:
         lecture_id = context.asset_partition_key
         kind = context.upstream_output.asset_key.path[-1]
         row = self.catalog.get_catalog().get_artefact(lecture_id, kind)

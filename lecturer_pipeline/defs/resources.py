@@ -1,61 +1,84 @@
-"""Resources: the object store, the catalog, the voice vault and the engines, configured from the environment.
+"""Resources: the object store, the catalog, the voice vault and the engines, their configuration as fields.
 
-Secrets reach Dagster as ``dg.EnvVar`` so the UI shows the variable's name, never its value.
+``build_resources`` fills the fields from ``Settings``, the one place each setting has its variable and default.
+Every secret (S3 keys, database URL, API keys, master keys) read from its environment variable is passed as
+``dg.EnvVar(NAME)``, so the UI and the run config show the variable's name and Dagster resolves the value when it
+initialises resources; a secret passed in code (tests) is used as given. The stores are built by the functions the
+command line and the studio use (``lecturer_pipeline/wiring.py``).
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
-from pydantic import PrivateAttr
+from dagster_aws.s3.resources import ResourceWithS3Configuration
+from pydantic import Field, PrivateAttr
 
 from lecturer_pipeline.engines.base import ScriptWriter, SpeechEngine, VideoEngine
 from lecturer_pipeline.engines.local import EspeakSpeechEngine, PreviewVideoEngine
 from lecturer_pipeline.engines.retry import CallRetry, Log, Retrying
 from lecturer_pipeline.errors import ConfigurationError
+from lecturer_pipeline.retries import S3_MAX_ATTEMPTS
 from lecturer_pipeline.security.envelope import Envelope, load_envelope
 from lecturer_pipeline.security.vault import VoiceVault
-from lecturer_pipeline.settings import Settings
+from lecturer_pipeline.settings import EnvironmentSettings, Settings
 from lecturer_pipeline.storage.catalog import Catalog
-from lecturer_pipeline.storage.local import LocalObjectStore
 from lecturer_pipeline.storage.objects import ObjectStore
-from lecturer_pipeline.storage.s3 import S3ObjectStore, make_s3_client
+from lecturer_pipeline.storage.s3 import make_s3_client
+from lecturer_pipeline.wiring import open_object_store
+
+
+def secret(settings: EnvironmentSettings, field: str) -> str | dg.EnvVar | None:
+    """``dg.EnvVar`` of the variable the secret ``field`` was read from; the value itself when passed in code."""
+    variable = settings.variable_of(field)
+    return dg.EnvVar(variable) if variable else getattr(settings, field)
 
 
 def resolved(value: str | None) -> str | None:
-    """The value behind a secret passed as ``dg.EnvVar``.
-
-    Dagster resolves EnvVar fields when it initialises resources for a run; the CLI and sensors also use these
-    resources directly, where the field still holds the EnvVar (whose string is the variable's name).
-    """
+    """The value behind a secret field. Dagster resolves ``dg.EnvVar`` fields when it initialises resources for a
+    run; a resource used outside a run (a test's ``defs.resources["objects"].get_store()``) still holds the EnvVar."""
     return value.get_value() if isinstance(value, dg.EnvVar) else value
 
 
-class ObjectStoreResource(dg.ConfigurableResource):
-    """S3 (MinIO) when an endpoint is set, else a local directory with the same key layout."""
+def _default(field: str) -> Any:
+    """A field's default is its setting's (settings.py), so no default is written twice."""
+    return Settings.model_fields[field].default
+
+
+class ObjectStoreResource(ResourceWithS3Configuration):
+    """S3 (MinIO, Ceph RGW) when ``endpoint_url`` is set, else a local directory with the same key layout. The S3
+    client's settings are dagster-aws's ``S3Resource`` fields; the client is ``storage/s3.py``'s (path-style
+    addressing and checksums an S3-compatible server accepts, which dagster-aws's own client does not set)."""
 
     local_root: str
-    s3_endpoint_url: str | None = None
-    bucket: str = "lecturer"
-    region: str = "us-east-1"
-    access_key_id: str | None = None
-    secret_access_key: str | None = None
+    bucket: str
+    max_attempts: int = Field(
+        default=S3_MAX_ATTEMPTS,
+        description="Tries of one S3 request, the first included; nothing else retries it (see retries.py).",
+    )
     _store: ObjectStore | None = PrivateAttr(default=None)
+
+    def get_client(self) -> Any:
+        """The boto3 S3 client for these settings."""
+        return make_s3_client(
+            self.endpoint_url,
+            access_key=resolved(self.aws_access_key_id),
+            secret_key=resolved(self.aws_secret_access_key),
+            session_token=resolved(self.aws_session_token),
+            region=self.region_name,
+            max_attempts=self.max_attempts,
+            profile=self.profile_name,
+            use_ssl=self.use_ssl,
+            verify=self.verify,
+            unsigned=self.use_unsigned_session,
+        )
 
     def get_store(self) -> ObjectStore:
         if self._store is None:
-            if self.s3_endpoint_url:
-                client = make_s3_client(
-                    self.s3_endpoint_url,
-                    access_key=resolved(self.access_key_id),
-                    secret_key=resolved(self.secret_access_key),
-                    region=self.region,
-                )
-                self._store = S3ObjectStore(client, self.bucket)
-            else:
-                self._store = LocalObjectStore(Path(self.local_root))
+            client = self.get_client() if self.endpoint_url else None
+            self._store = open_object_store(Path(self.local_root), self.bucket, client)
         return self._store
 
 
@@ -80,7 +103,7 @@ class CatalogResource(dg.ConfigurableResource):
 class VaultResource(dg.ConfigurableResource):
     """Master keys for voice data: LECTURER_MASTER_KEYS, else a local key file the embedded default creates."""
 
-    master_keys: str | None = None
+    master_keys: str | None
     key_file: str
     _envelope: Envelope | None = PrivateAttr(default=None)
 
@@ -97,32 +120,32 @@ class VaultResource(dg.ConfigurableResource):
 
 class EnginesResource(dg.ConfigurableResource):
     """Which engines write scripts and make speech and video: a remote service when its variable is set (Ollama,
-    Zyphra or Zonos, KDTalker), else the embedded default's local engine."""
+    Zyphra or Zonos, KDTalker), else the embedded default's local engine. Defaults are the settings' own."""
 
     zyphra_api_key: str | None = None
-    zyphra_base_url: str = "http://api.zyphra.com"
-    zyphra_model: str = "zonos-v0.1-transformer"
-    zyphra_mime_type: str = "audio/webm"
-    speaking_rate: float = 15.0
-    zyphra_timeout: float = 120.0
-    tts_engine: str = "auto"
+    zyphra_base_url: str = _default("zyphra_base_url")
+    zyphra_model: str = _default("lecturer_zyphra_model")
+    zyphra_mime_type: str = _default("lecturer_zyphra_mime_type")
+    speaking_rate: float = _default("lecturer_speaking_rate")
+    zyphra_timeout: float = _default("lecturer_zyphra_timeout")
+    tts_engine: str = _default("lecturer_tts_engine")
     zonos_url: str | None = None
-    zonos_model: str = "Zyphra/Zonos-v0.1-transformer"
-    zonos_timeout: float = 300.0
+    zonos_model: str = _default("lecturer_zonos_model")
+    zonos_timeout: float = _default("lecturer_zonos_timeout")
     kdtalker_url: str | None = None
-    kdtalker_timeout: float = 1800.0
+    kdtalker_timeout: float = _default("lecturer_kdtalker_timeout")
     hf_token: str | None = None
-    call_retries: int = 3
-    call_retry_delay: float = 2.0
-    call_retry_max_wait: float = 900.0
+    call_retries: int = _default("lecturer_call_retries")
+    call_retry_delay: float = _default("lecturer_call_retry_delay_seconds")
+    call_retry_max_wait: float = _default("lecturer_call_retry_max_wait_seconds")
     ollama_host: str | None = None
-    ollama_model: str = "llama3:8b"
-    ollama_timeout: float = 300.0
+    ollama_model: str = _default("lecturer_ollama_model")
+    ollama_timeout: float = _default("lecturer_ollama_timeout")
     espeak_words_per_minute: int = 160
     fps: int = 25
-    segment_seconds: float = 60.0
+    segment_seconds: float = _default("lecturer_segment_seconds")
     chunk_seconds: float | None = None
-    commercial: bool = False
+    commercial: bool = _default("lecturer_commercial")
 
     def _retrying(self, engine, log: Log | None, first_attempt: bool):
         """A remote engine whose every call is retried per call (engines/retry.py); one per step attempt."""
@@ -203,41 +226,31 @@ def tts_choice(setting: str, *, zyphra: bool, zonos: bool) -> str:
 class PipelineResource(dg.ConfigurableResource):
     """Policy knobs of the pipeline itself."""
 
-    signed_url_seconds: int = 7 * 24 * 3600
-    voice_retention_days: int = 30
-    stale_days: int = 7
-    intake_batch: int = 1000
-    prune_max_lectures: int = 500
-
-
-def _secret(name: str, value: str | None) -> str | dg.EnvVar | None:
-    """Pass a secret as an EnvVar reference when it comes from the environment, so the UI never shows it."""
-    return dg.EnvVar(name) if value and os.environ.get(name) == value else value
+    signed_url_seconds: int = _default("lecturer_signed_url_seconds")
+    voice_retention_days: int = _default("lecturer_voice_retention_days")
+    stale_days: int = _default("lecturer_stale_days")
+    intake_batch: int = _default("lecturer_intake_batch")
+    prune_max_lectures: int = _default("lecturer_prune_max_lectures")
 
 
 def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
     """The resources for these settings, keyed as the assets and IO managers expect them."""
     objects = ObjectStoreResource(
         local_root=str(settings.objects_dir),
-        s3_endpoint_url=settings.lecturer_s3_endpoint_url,
+        endpoint_url=settings.lecturer_s3_endpoint_url,
         bucket=settings.lecturer_s3_bucket,
-        region=settings.lecturer_s3_region,
-        access_key_id=_secret("AWS_ACCESS_KEY_ID", settings.aws_access_key_id),
-        secret_access_key=_secret("AWS_SECRET_ACCESS_KEY", settings.aws_secret_access_key),
+        region_name=settings.lecturer_s3_region,
+        aws_access_key_id=secret(settings, "aws_access_key_id"),
+        aws_secret_access_key=secret(settings, "aws_secret_access_key"),
     )
-    catalog = CatalogResource(
-        database_url=_secret("LECTURER_DATABASE_URL", settings.lecturer_database_url) or settings.database_url
-    )
-    vault = VaultResource(
-        master_keys=_secret("LECTURER_MASTER_KEYS", settings.lecturer_master_keys),
-        key_file=str(settings.lecturer_home / "master.key"),
-    )
+    catalog = CatalogResource(database_url=secret(settings, "lecturer_database_url") or settings.database_url)
+    vault = VaultResource(master_keys=secret(settings, "lecturer_master_keys"), key_file=str(settings.master_key_file))
     return {
         "objects": objects,
         "catalog": catalog,
         "vault": vault,
         "engines": EnginesResource(
-            zyphra_api_key=_secret("ZYPHRA_API_KEY", settings.zyphra_api_key),
+            zyphra_api_key=secret(settings, "zyphra_api_key"),
             zyphra_base_url=settings.zyphra_base_url,
             zyphra_model=settings.lecturer_zyphra_model,
             zyphra_mime_type=settings.lecturer_zyphra_mime_type,
@@ -249,7 +262,7 @@ def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
             zonos_timeout=settings.lecturer_zonos_timeout,
             kdtalker_url=settings.kdtalker_url,
             kdtalker_timeout=settings.lecturer_kdtalker_timeout,
-            hf_token=_secret("HF_TOKEN", settings.hf_token),
+            hf_token=secret(settings, "hf_token"),
             call_retries=settings.lecturer_call_retries,
             call_retry_delay=settings.lecturer_call_retry_delay_seconds,
             call_retry_max_wait=settings.lecturer_call_retry_max_wait_seconds,

@@ -1,8 +1,9 @@
 """Keeps the catalog's lecture status in step with the assets, and maps domain errors to Dagster's retry rules.
 
 Bad input and permanent service errors fail at once (``dg.Failure(allow_retries=False)``): retrying cannot fix a
-10-second voice sample. A transient error that says when to retry (HTTP Retry-After) asks Dagster for a retry after
-exactly that delay; anything else propagates, so the asset's RetryPolicy retries it with back-off and jitter.
+10-second voice sample. So does an S3 request that failed after botocore's own retries (``lecturer_pipeline/retries.py``
+says why). A transient error that says when to retry (HTTP Retry-After) asks Dagster for a retry after exactly that
+delay; anything else propagates, so the asset's RetryPolicy retries it with back-off and jitter.
 """
 
 from __future__ import annotations
@@ -22,16 +23,27 @@ from lecturer_pipeline.errors import (
     StorageError,
 )
 from lecturer_pipeline.ids import split_lecture_id
+from lecturer_pipeline.retries import STEP_RETRIES
 from lecturer_pipeline.storage.catalog import Catalog, Status
+from lecturer_pipeline.storage.s3 import S3RequestError
 
-SERVICE_RETRIES = 3
 HELD = (Status.FAILED.value, Status.AWAITING_APPROVAL.value, Status.NEEDS_REVIEW.value)
 
 
 def _is_permanent(error: Exception) -> bool:
+    """Not retried by the step: bad input, a permanent service error, or an S3 request botocore already retried."""
     if isinstance(error, ServiceError):
         return not error.transient
-    return isinstance(error, InputError | ConfigurationError)
+    return isinstance(error, InputError | ConfigurationError | S3RequestError)
+
+
+@contextmanager
+def s3_not_retried_by_step() -> Iterator[None]:
+    """An S3 request botocore gave up on fails the step for good (the IO managers' reads and writes)."""
+    try:
+        yield
+    except S3RequestError as error:
+        raise dg.Failure(description=str(error), allow_retries=False) from error
 
 
 @contextmanager
@@ -62,5 +74,5 @@ def lecture_stage(context: dg.AssetExecutionContext, catalog: Catalog, stage: st
             raise dg.Failure(description=message, allow_retries=False) from error
         if isinstance(error, ServiceError) and error.retry_after:
             # The service said when to come back (Retry-After): wait that long instead of the policy's back-off.
-            raise dg.RetryRequested(max_retries=SERVICE_RETRIES, seconds_to_wait=error.retry_after) from error
+            raise dg.RetryRequested(max_retries=STEP_RETRIES, seconds_to_wait=error.retry_after) from error
         raise

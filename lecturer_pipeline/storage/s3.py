@@ -18,11 +18,13 @@ import boto3
 import botocore.session
 from boto3.exceptions import S3UploadFailedError
 from boto3.s3.transfer import TransferConfig
+from botocore import UNSIGNED
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.utils import parse_timestamp
 
 from lecturer_pipeline.errors import StorageError
+from lecturer_pipeline.retries import S3_MAX_ATTEMPTS, S3_RETRY_MODE
 from lecturer_pipeline.storage.objects import ObjectInfo, ObjectStore, check_key
 
 _MB = 1024 * 1024
@@ -42,15 +44,27 @@ def _timestamp(value: Any) -> Any:
 
 
 def make_s3_client(
-    endpoint_url: str, *, access_key: str | None, secret_key: str | None, region: str = "us-east-1"
+    endpoint_url: str | None,
+    *,
+    access_key: str | None,
+    secret_key: str | None,
+    region: str | None = "us-east-1",
+    max_attempts: int = S3_MAX_ATTEMPTS,
+    session_token: str | None = None,
+    profile: str | None = None,
+    use_ssl: bool = True,
+    verify: bool | None = None,
+    unsigned: bool = False,
 ) -> Any:
-    """A boto3 S3 client for an S3-compatible server (path-style addressing, SigV4)."""
-    session = botocore.session.get_session()
+    """A boto3 S3 client for an S3-compatible server (path-style addressing, SigV4), taking dagster-aws's
+    ``S3Resource`` settings (``defs/resources.py``); botocore retries each request ``max_attempts`` times in all
+    (``lecturer_pipeline/retries.py`` says why no other level retries it)."""
+    session = botocore.session.Session(profile=profile) if profile else botocore.session.get_session()
     session.get_component("response_parser_factory").set_parser_defaults(timestamp_parser=_timestamp)
     config = Config(
-        signature_version="s3v4",
+        signature_version=UNSIGNED if unsigned else "s3v4",
         s3={"addressing_style": "path"},
-        retries={"max_attempts": 3, "mode": "standard"},
+        retries={"total_max_attempts": max_attempts, "mode": S3_RETRY_MODE},  # the first try counts
         connect_timeout=10,
         read_timeout=60,
         # Newer botocore adds CRC checksums in trailers by default; MinIO and older RGW releases reject those.
@@ -62,9 +76,17 @@ def make_s3_client(
         endpoint_url=endpoint_url,
         aws_access_key_id=access_key,
         aws_secret_access_key=secret_key,
+        aws_session_token=session_token,
         region_name=region,
+        use_ssl=use_ssl,
+        verify=verify,
         config=config,
     )
+
+
+class S3RequestError(StorageError):
+    """An S3 request that failed after botocore's own retries: the step is not retried on top of them
+    (``lecturer_pipeline/retries.py``)."""
 
 
 def _is_missing(error: ClientError) -> bool:
@@ -82,7 +104,7 @@ class S3ObjectStore(ObjectStore):
             self._ensure_bucket()
 
     def _fail(self, action: str, key: str, error: Exception) -> StorageError:
-        return StorageError(f"{action} {key} failed on {self.describe()}: {error}")
+        return S3RequestError(f"{action} {key} failed on {self.describe()}: {error}")
 
     def _ensure_bucket(self) -> None:
         try:

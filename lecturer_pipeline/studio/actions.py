@@ -69,13 +69,12 @@ class Studio:
 
     @classmethod
     def from_settings(cls, settings: Any, workdir: Path) -> Studio:
-        """The same store and catalog the pipeline's resources use, for these settings."""
-        from lecturer_pipeline.defs.resources import build_resources
+        """The same store and catalog the pipeline's resources use, for these settings (``wiring``, no Dagster)."""
+        from lecturer_pipeline import wiring
 
-        resources = build_resources(settings)
         return cls(
-            store=resources["objects"].get_store(),
-            catalog=resources["catalog"].get_catalog(),
+            store=wiring.object_store(settings),
+            catalog=wiring.catalog(settings),
             workdir=workdir,
             drafting=bool(settings.ollama_host),
             sensor_seconds=settings.lecturer_sensor_interval_seconds,

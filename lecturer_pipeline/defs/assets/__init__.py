@@ -1,24 +1,44 @@
-"""The lecture assets, one module per stage; every asset is partitioned by lecture."""
+"""The lecture assets, one module per stage, and what they share.
+
+Each stage module declares its assets with ``@lecture_asset(...)``: only what that asset has of its own (IO manager,
+inputs, pool, checks, kinds). ``factory.build_lecture_assets(settings)`` makes them Dagster assets with what every
+lecture asset shares — the lecture partitions, the ``lecture`` group, the scratch-release hooks, the step's
+RetryPolicy from these settings and the render queue's tag — so ``build_definitions(settings)`` means its settings.
+"""
 
 import base64
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 import dagster as dg
 
-from lecturer_pipeline.defs.tracking import SERVICE_RETRIES
 from lecturer_pipeline.model import Artefact
-from lecturer_pipeline.settings import get_settings
 from lecturer_pipeline.stages.checks import CheckOutcome
 from lecturer_pipeline.storage.objects import ObjectStore
 
-# Transient service and storage failures: 3 retries, exponential back-off with jitter (DESIGN.md §5), starting at
-# LECTURER_RETRY_DELAY_SECONDS (2 s; the fault tests shorten it).
-SERVICE_RETRY = dg.RetryPolicy(
-    max_retries=SERVICE_RETRIES,
-    delay=get_settings().lecturer_retry_delay_seconds,
-    backoff=dg.Backoff.EXPONENTIAL,
-    jitter=dg.Jitter.PLUS_MINUS,
-)
 GROUP = "lecture"
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass(frozen=True)
+class LectureAssetSpec:
+    """What ``@lecture_asset`` recorded on a function: its own ``dg.asset`` arguments, whether a failed step is
+    retried (RetryPolicy), and whether it renders (its steps go to the Celery render queue)."""
+
+    arguments: dict[str, Any] = field(default_factory=dict)
+    retried: bool = True
+    renders: bool = False
+
+
+def lecture_asset(*, retried: bool = True, renders: bool = False, **arguments: Any) -> Callable[[F], F]:
+    """Mark a function as a lecture asset; ``factory.build_lecture_assets`` builds it (the function stays plain)."""
+
+    def mark(fn: F) -> F:
+        fn.lecture_asset = LectureAssetSpec(arguments, retried=retried, renders=renders)  # type: ignore[attr-defined]
+        return fn
+
+    return mark
 
 
 def artefact_output(artefact: Artefact, **extra: object) -> dg.Output[Artefact]:

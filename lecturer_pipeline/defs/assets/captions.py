@@ -2,8 +2,7 @@
 
 import dagster as dg
 
-from lecturer_pipeline.defs.assets import GROUP, SERVICE_RETRY, artefact_output
-from lecturer_pipeline.defs.partitions import lectures_partitions
+from lecturer_pipeline.defs.assets import artefact_output, lecture_asset
 from lecturer_pipeline.defs.resources import CatalogResource, ObjectStoreResource
 from lecturer_pipeline.defs.tracking import lecture_stage
 from lecturer_pipeline.model import Artefact, LectureScript
@@ -12,14 +11,11 @@ from lecturer_pipeline.stages.lms import build_lms_package
 from lecturer_pipeline.workdir import step_dir
 
 
-@dg.asset(
-    partitions_def=lectures_partitions,
+@lecture_asset(
     io_manager_key="object_io_manager",
     # The speech's record carries the timeline of its chunks, the lecture video's its clock, slides and disclosure:
     # neither file is needed.
     ins={name: dg.AssetIn(metadata={"reference_only": True}) for name in ("speech", "lecture_video")},
-    retry_policy=SERVICE_RETRY,
-    group_name=GROUP,
     kinds={"webvtt"},
 )
 def captions(
@@ -46,14 +42,11 @@ def captions(
     return artefact_output(made, chapter_titles=listing)
 
 
-@dg.asset(
-    partitions_def=lectures_partitions,
+@lecture_asset(
     io_manager_key="object_io_manager",
     # Made once the script has been spoken: a lecture whose voice or script is refused (or awaits approval) writes
     # nothing under generated/.
     deps=["speech"],
-    retry_policy=SERVICE_RETRY,
-    group_name=GROUP,
     kinds={"text"},
 )
 def transcript(
@@ -68,13 +61,10 @@ def transcript(
     return artefact_output(made)
 
 
-@dg.asset(
-    partitions_def=lectures_partitions,
+@lecture_asset(
     io_manager_key="object_io_manager",
     # Only the video's record: the stage streams the mp4 into the zip if (and only if) it has to build one.
     ins={"lecture_video": dg.AssetIn(metadata={"reference_only": True})},
-    retry_policy=SERVICE_RETRY,
-    group_name=GROUP,
     kinds={"zip"},
 )
 def lms_package(

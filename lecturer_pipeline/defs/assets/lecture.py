@@ -5,9 +5,8 @@ from collections.abc import Iterator
 
 import dagster as dg
 
-from lecturer_pipeline.defs.assets import GROUP, SERVICE_RETRY, artefact_output, check_result, poster_markdown
+from lecturer_pipeline.defs.assets import artefact_output, check_result, lecture_asset, poster_markdown
 from lecturer_pipeline.defs.composition import CompositionResource
-from lecturer_pipeline.defs.partitions import lectures_partitions
 from lecturer_pipeline.defs.resources import CatalogResource, ObjectStoreResource, PipelineResource
 from lecturer_pipeline.defs.tracking import lecture_stage
 from lecturer_pipeline.model import Artefact, LectureScript
@@ -17,13 +16,10 @@ from lecturer_pipeline.stages.deck import prepare_deck
 from lecturer_pipeline.workdir import step_dir
 
 
-@dg.asset(
-    partitions_def=lectures_partitions,
+@lecture_asset(
     io_manager_key="object_io_manager",
     # After the voice and the portrait were accepted: a lecture refused for those writes nothing under generated/.
     deps=["speaker_embed", "portrait"],
-    retry_policy=SERVICE_RETRY,
-    group_name=GROUP,
     kinds={"pdf"},
 )
 def slide_deck(
@@ -46,12 +42,9 @@ def slide_deck(
     return artefact_output(deck)
 
 
-@dg.asset(
-    partitions_def=lectures_partitions,
+@lecture_asset(
     io_manager_key="object_io_manager",
     ins={"speech": dg.AssetIn(metadata={"reference_only": True})},
-    retry_policy=SERVICE_RETRY,
-    group_name=GROUP,
     kinds={"mp4"},
     check_specs=[dg.AssetCheckSpec("lecture_video_is_1080p_h264_aac", asset="lecture_video")],
 )

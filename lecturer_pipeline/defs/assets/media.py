@@ -5,15 +5,12 @@ from collections.abc import Iterator
 import dagster as dg
 
 from lecturer_pipeline.defs.assets import (
-    GROUP,
-    SERVICE_RETRY,
     artefact_output,
     blocking_check_result,
     check_result,
+    lecture_asset,
     poster_markdown,
 )
-from lecturer_pipeline.defs.executors import render_op_tags
-from lecturer_pipeline.defs.partitions import lectures_partitions
 from lecturer_pipeline.defs.resources import CatalogResource, EnginesResource, ObjectStoreResource, PipelineResource
 from lecturer_pipeline.defs.tracking import lecture_stage
 from lecturer_pipeline.model import Artefact, LectureScript
@@ -31,14 +28,11 @@ from lecturer_pipeline.stages.voice import profile_from_json
 from lecturer_pipeline.workdir import step_dir
 
 
-@dg.asset(
-    partitions_def=lectures_partitions,
+@lecture_asset(
     io_manager_key="object_io_manager",
-    retry_policy=SERVICE_RETRY,
     pool="zyphra",
     # A refused portrait, deck or slide marker fails the lecture before any speech is paid for or stored.
     deps=["portrait", "slide_deck"],
-    group_name=GROUP,
     kinds={"wav"},
     check_specs=[
         dg.AssetCheckSpec("speech_duration_plausible", asset="speech"),
@@ -79,15 +73,12 @@ def speech(
     yield blocking_check_result("speech_quality", speech_quality_outcome(objects.get_store(), audio, lecture_script))
 
 
-@dg.asset(
-    partitions_def=lectures_partitions,
+@lecture_asset(
     io_manager_key="object_io_manager",
     # Only the records: the stage downloads the media if (and only if) it has to render.
     ins={name: dg.AssetIn(metadata={"reference_only": True}) for name in ("speech", "portrait")},
-    retry_policy=SERVICE_RETRY,
     pool="kdtalker",
-    op_tags=render_op_tags(),  # the Celery render queue (LECTURER_RENDER_QUEUE), on the workers beside the GPUs
-    group_name=GROUP,
+    renders=True,  # the Celery render queue (LECTURER_RENDER_QUEUE), on the workers beside the GPUs
     kinds={"mp4"},
 )
 def video_segments(
@@ -114,12 +105,9 @@ def video_segments(
     return artefact_output(segments)
 
 
-@dg.asset(
-    partitions_def=lectures_partitions,
+@lecture_asset(
     io_manager_key="object_io_manager",
     ins={"speech": dg.AssetIn(metadata={"reference_only": True})},
-    retry_policy=SERVICE_RETRY,
-    group_name=GROUP,
     kinds={"mp4"},
     check_specs=[
         dg.AssetCheckSpec("video_matches_speech", asset="video"),

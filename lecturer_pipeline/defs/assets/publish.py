@@ -2,21 +2,19 @@
 
 import dagster as dg
 
-from lecturer_pipeline.defs.assets import GROUP
-from lecturer_pipeline.defs.partitions import lectures_partitions
+from lecturer_pipeline.defs.assets import lecture_asset
 from lecturer_pipeline.defs.resources import CatalogResource, ObjectStoreResource, PipelineResource
 from lecturer_pipeline.defs.tracking import lecture_stage
 from lecturer_pipeline.model import Artefact, Publication
 from lecturer_pipeline.stages.publish import publish_video
 
 
-@dg.asset(
-    partitions_def=lectures_partitions,
+@lecture_asset(
+    retried=False,
     io_manager_key="catalog_io_manager",
     ins={"lecture_video": dg.AssetIn(metadata={"reference_only": True})},
     # A lecture is published, and COMPLETED, once everything handed to learners exists.
     deps=["captions", "transcript", "lms_package"],
-    group_name=GROUP,
     kinds={"s3"},
 )
 def published_lecture(

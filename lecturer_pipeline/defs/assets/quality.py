@@ -3,16 +3,14 @@ in the Dagster UI. The checks themselves run inside ``speech`` and ``video_segme
 
 import dagster as dg
 
-from lecturer_pipeline.defs.assets import GROUP
-from lecturer_pipeline.defs.partitions import lectures_partitions
+from lecturer_pipeline.defs.assets import lecture_asset
 from lecturer_pipeline.defs.resources import ObjectStoreResource
 from lecturer_pipeline.quality.report import build_report, markdown, report_key
 
 
-@dg.asset(
-    partitions_def=lectures_partitions,
+@lecture_asset(
+    retried=False,
     deps=["speech", "video_segments"],
-    group_name=GROUP,
     kinds={"json"},
 )
 def quality_report(context: dg.AssetExecutionContext, objects: ObjectStoreResource) -> dg.MaterializeResult:

@@ -2,20 +2,16 @@
 
 import dagster as dg
 
-from lecturer_pipeline.defs.assets import GROUP, SERVICE_RETRY
-from lecturer_pipeline.defs.partitions import lectures_partitions
+from lecturer_pipeline.defs.assets import lecture_asset
 from lecturer_pipeline.defs.resources import CatalogResource, EnginesResource, ObjectStoreResource
 from lecturer_pipeline.defs.tracking import lecture_stage
 from lecturer_pipeline.model import LectureScript
 from lecturer_pipeline.stages.script import prepare_script
 
 
-@dg.asset(
-    partitions_def=lectures_partitions,
+@lecture_asset(
     io_manager_key="catalog_io_manager",
-    retry_policy=SERVICE_RETRY,
     pool="ollama",
-    group_name=GROUP,
     kinds={"text"},
 )
 def lecture_script(

@@ -5,8 +5,7 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
-from lecturer_pipeline.defs.assets import GROUP, SERVICE_RETRY, artefact_output
-from lecturer_pipeline.defs.partitions import lectures_partitions
+from lecturer_pipeline.defs.assets import artefact_output, lecture_asset
 from lecturer_pipeline.defs.resources import CatalogResource, ObjectStoreResource, PipelineResource, VaultResource
 from lecturer_pipeline.defs.tracking import lecture_stage
 from lecturer_pipeline.media.faces import FaceCheck, draw_face_boxes
@@ -16,12 +15,9 @@ from lecturer_pipeline.stages.voice import build_speaker_profile, ingest_referen
 from lecturer_pipeline.workdir import step_dir
 
 
-@dg.asset(
-    partitions_def=lectures_partitions,
+@lecture_asset(  # retried: the catalog or local disk may fail for a moment; bad input fails at once
     io_manager_key="object_io_manager",
-    group_name=GROUP,
     kinds={"wav"},
-    retry_policy=SERVICE_RETRY,  # the object store or catalog may fail for a moment; bad input fails at once
 )
 def reference_voice(
     context: dg.AssetExecutionContext,
@@ -45,7 +41,7 @@ def reference_voice(
     return artefact_output(voice, encrypted=True)
 
 
-@dg.asset(partitions_def=lectures_partitions, io_manager_key="object_io_manager", group_name=GROUP, kinds={"json"})
+@lecture_asset(retried=False, io_manager_key="object_io_manager", kinds={"json"})
 def speaker_embed(
     context: dg.AssetExecutionContext,
     lecture_script: LectureScript,
@@ -62,7 +58,7 @@ def speaker_embed(
     return artefact_output(profile)
 
 
-@dg.asset(partitions_def=lectures_partitions, io_manager_key="object_io_manager", group_name=GROUP, kinds={"png"})
+@lecture_asset(retried=False, io_manager_key="object_io_manager", kinds={"png"})
 def portrait(
     context: dg.AssetExecutionContext,
     lecture_script: LectureScript,
