@@ -2,8 +2,8 @@
 ``video: <path or URL>`` once one exists) so scripts can chain commands; errors go to stderr and exit non-zero.
 
 The commands live in modules by concern (``cli_lectures``, ``cli_operator``, ``cli_catalog``, ``cli_users``,
-``cli_standins``); each adds its subcommands through one function listed in ``COMMANDS``. ``main`` reads the settings once and hands them to
-the command on ``args.settings``.
+``cli_standins``); each adds its subcommands through one function listed in ``COMMANDS``. ``main`` reads the
+settings once and hands them to the command on ``args.settings``.
 """
 
 from __future__ import annotations
