@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from lecturer_pipeline.errors import InputError, LecturerError
 from lecturer_pipeline.ids import lecture_id as make_lecture_id
 from lecturer_pipeline.ids import normalise_name
+from lecturer_pipeline.kinds import UPLOAD_STAGE
 from lecturer_pipeline.manifest import parse_manifest, parse_plain_script
 from lecturer_pipeline.stages.script import MAX_UPLOAD_BYTES
 from lecturer_pipeline.storage.catalog import Catalog, Status, UploadState
@@ -229,6 +230,8 @@ def record_intake(catalog: Catalog, records: list[UploadRow], forgotten: list[st
     created = catalog.insert_lectures_if_absent(new)
     refused = [row for row in records if row.state == UploadState.REFUSED and row.lecture_id and row.course]
     for row in refused:
-        catalog.mark_failed(row.lecture_id or "", row.course or "", "upload", row.reason or "the upload was refused")
+        catalog.mark_failed(
+            row.lecture_id or "", row.course or "", UPLOAD_STAGE, row.reason or "the upload was refused"
+        )
     forgotten_rows = catalog.forget_uploads(forgotten)
     return {"recorded": len(records), "lectures_created": created, "refused": len(refused), "forgotten": forgotten_rows}

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from lecturer_pipeline.engines.base import SpeakerProfile, SpeechEngine
 from lecturer_pipeline.errors import AwaitingApproval
+from lecturer_pipeline.kinds import Kind
 from lecturer_pipeline.media.audio import concat_wavs, wav_duration
 from lecturer_pipeline.model import Artefact, LectureScript
 from lecturer_pipeline.quality.gate import SpeechGate
@@ -85,7 +86,7 @@ def synthesize_speech(
     max_chars = max_chunk_chars(engine, script.language, chunk_seconds)
     layout = {"gap": GAP_SECONDS, "fps": FPS, "segment_seconds": segment_seconds, "chunk_chars": max_chars}
     wanted = input_hash(script=script.sha256, layout=layout, **voice)
-    existing = reusable(store, catalog, lecture_id, "speech", wanted)
+    existing = reusable(store, catalog, lecture_id, Kind.SPEECH, wanted)
     if existing:  # this run spends nothing: every character counts as cached
         before = existing.details
         total = before.get("tts_chars_sent", 0) + before.get("tts_chars_cached", 0)
@@ -157,7 +158,7 @@ def synthesize_speech(
         segment.unlink(missing_ok=True)
     _drop_stale_chunks(store, lecture_id, keep)
     return file_artefact(
-        "speech",
+        Kind.SPEECH,
         speech_key(lecture_id),
         out,
         wanted,

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from lecturer_pipeline.engines.base import SpeakerProfile
 from lecturer_pipeline.errors import InputError, LecturerError
+from lecturer_pipeline.kinds import Kind
 from lecturer_pipeline.media.audio import normalise_voice, validate_reference_voice
 from lecturer_pipeline.model import Artefact
 from lecturer_pipeline.security.consent import (
@@ -47,7 +48,7 @@ def _stored_voice(vault: VoiceVault, catalog: Catalog, speaker: str) -> dict | N
 
 def _voice_artefact(row: dict) -> Artefact:
     return Artefact(
-        kind="reference_voice",
+        kind=Kind.REFERENCE_VOICE,
         key=row["voice_key"],
         sha256=row["voice_sha256"],
         bytes=0,
@@ -154,7 +155,7 @@ def _ingest(
     )
     store.delete(upload.key)
     return Artefact(
-        kind="reference_voice",
+        kind=Kind.REFERENCE_VOICE,
         key=key,
         sha256=voice_sha,
         bytes=info.size,
@@ -177,7 +178,7 @@ def build_speaker_profile(vault: VoiceVault, voice: Artefact, speaker: str) -> A
         existing = json.loads(vault.get_bytes(key))
         if existing.get("input_hash") == wanted:
             return Artefact(
-                kind="speaker_embed",
+                kind=Kind.SPEAKER_EMBED,
                 key=key,
                 sha256=voice.sha256,
                 bytes=0,
@@ -194,7 +195,7 @@ def build_speaker_profile(vault: VoiceVault, voice: Artefact, speaker: str) -> A
     )
     info = vault.put_bytes(key, json.dumps({**profile.__dict__, "input_hash": wanted}).encode())
     return Artefact(
-        kind="speaker_embed",
+        kind=Kind.SPEAKER_EMBED,
         key=key,
         sha256=voice.sha256,
         bytes=info.size,

@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from lecturer_pipeline.errors import InputError
 from lecturer_pipeline.ids import lecture_id as make_lecture_id
 from lecturer_pipeline.ids import normalise_name, split_lecture_id
+from lecturer_pipeline.kinds import Kind
 from lecturer_pipeline.manifest import LectureManifest
 from lecturer_pipeline.stages.script import approve_draft
 from lecturer_pipeline.storage.accounts import User
@@ -32,10 +33,10 @@ from lecturer_pipeline.uploads import submit_lecture
 SUBMITTED = "SUBMITTED"  # shown for an upload the pipeline has not picked up yet (no catalog row, or a newer upload)
 # What each finished artefact is called when it is downloaded: (catalog kind, file name pattern).
 DOWNLOADS = (
-    ("lecture_video", "{id}.mp4"),  # the composed lecture video (slides, head, cards, disclosure)
-    ("captions", "{id}.vtt"),
-    ("transcript", "{id}-transcript.txt"),
-    ("lms_package", "{id}-scorm12.zip"),
+    (Kind.LECTURE_VIDEO, "{id}.mp4"),  # the composed lecture video (slides, head, cards, disclosure)
+    (Kind.CAPTIONS, "{id}.vtt"),
+    (Kind.TRANSCRIPT, "{id}-transcript.txt"),
+    (Kind.LMS_PACKAGE, "{id}-scorm12.zip"),
 )
 
 
@@ -256,7 +257,7 @@ def lecture_detail(studio: Studio, user: User, lecture_id: str) -> LectureDetail
         if not dst.exists():
             studio.store.get_file(artefact.key, dst)  # streamed: a long video never sits in memory
         files[kind] = dst
-    return LectureDetail(view, files.get("lecture_video"), files.get("captions"), list(files.values()))
+    return LectureDetail(view, files.get(Kind.LECTURE_VIDEO), files.get(Kind.CAPTIONS), list(files.values()))
 
 
 def approve(studio: Studio, user: User, lecture_id: str, text: str | None) -> str:

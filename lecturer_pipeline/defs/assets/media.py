@@ -16,6 +16,7 @@ from lecturer_pipeline.defs.executors import render_op_tags
 from lecturer_pipeline.defs.partitions import lectures_partitions
 from lecturer_pipeline.defs.resources import CatalogResource, EnginesResource, ObjectStoreResource, PipelineResource
 from lecturer_pipeline.defs.tracking import lecture_stage
+from lecturer_pipeline.kinds import Kind
 from lecturer_pipeline.model import Artefact, LectureScript
 from lecturer_pipeline.security.licence import check_licence
 from lecturer_pipeline.stages.checks import (
@@ -100,7 +101,7 @@ def video_segments(
 ) -> dg.Output[Artefact]:
     """The speech's render segments, each stored once; the manifest lists them. Only this step holds the
     ``kdtalker`` pool slot, so the renderer goes on to the next lecture while this one's video is joined."""
-    with lecture_stage(context, catalog.get_catalog(), "video") as lecture_id:
+    with lecture_stage(context, catalog.get_catalog(), Kind.VIDEO_SEGMENTS) as lecture_id:
         segments = render_segments(
             objects.get_store(),
             catalog.get_catalog(),
