@@ -11,6 +11,7 @@ from pathlib import Path
 
 from lecturer_pipeline.cli_catalog import add_catalog_commands
 from lecturer_pipeline.errors import LecturerError
+from lecturer_pipeline.text.languages import DEFAULT_LANGUAGE, LANGUAGE_CODES
 
 
 def _settings():
@@ -278,7 +279,7 @@ def build_parser() -> argparse.ArgumentParser:
     submit.add_argument("--title")
     submit.add_argument("--script", metavar="FILE", help="the finished script (UTF-8 text)")
     submit.add_argument("--prompt", metavar="TEXT", help="a prompt to draft the script from (needs OLLAMA_HOST)")
-    submit.add_argument("--language", default="en-us", choices=["en-us", "fr-fr", "de", "ja", "ko", "cmn"])
+    submit.add_argument("--language", default=DEFAULT_LANGUAGE, choices=LANGUAGE_CODES)
     submit.add_argument("--speaker", help="speaker name (default: the course name)")
     submit.add_argument("--voice", metavar="FILE", help="10–30 s reference recording of the speaker")
     submit.add_argument("--portrait", metavar="FILE", help="the speaker's portrait (PNG or JPEG)")

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from lecturer_pipeline.text.languages import DEFAULT_LANGUAGE
+
 
 @dataclass(frozen=True)
 class SpeakerProfile:
@@ -62,7 +64,7 @@ class ScriptWriter(Protocol):
         target_minutes: float | None = None,
         audience: str | None = None,
         style: str | None = None,
-        language: str = "en-us",
+        language: str = DEFAULT_LANGUAGE,
     ) -> Any:
         """Return a draft with ``text`` (spoken words only) and the model's accounting (eval counts, durations)."""
         ...

@@ -26,10 +26,12 @@ from lecturer_pipeline.engines.base import SpeakerProfile
 from lecturer_pipeline.errors import InputError, ServiceError
 from lecturer_pipeline.media.audio import to_wav_16k_mono, wav_duration
 from lecturer_pipeline.security.transport import warn_if_plain_http
+from lecturer_pipeline.text.languages import LANGUAGE_CODES
+from lecturer_pipeline.text.languages import LANGUAGES as REGISTRY
 from lecturer_pipeline.text.pacing import MAX_SECONDS
 
 ENDPOINT = "/v1/audio/text-to-speech"
-LANGUAGES = ("en-us", "fr-fr", "de", "ja", "ko", "cmn")
+LANGUAGES = tuple(lang.zyphra_code for lang in REGISTRY.values())  # the API's language_iso_code values
 MIME_TYPES = ("audio/webm", "audio/ogg", "audio/wav", "audio/mp3", "audio/mp4")
 MODELS = ("zonos-v0.1-transformer", "zonos-v0.1-hybrid")
 SPEAKING_RATE_RANGE = (5.0, 35.0)
@@ -135,7 +137,7 @@ class ZyphraSpeechEngine:
         """The JSON body, with only the fields that are set, after refusing locally what the API would refuse."""
         if not text.strip():
             raise ValueError("nothing to speak: the text is empty")
-        _check_choice("language_iso_code", language, LANGUAGES)
+        _check_choice("language_iso_code", language, LANGUAGE_CODES)
         body: dict[str, Any] = {"text": text}
         if profile.speaker_audio_b64:
             body["speaker_audio"] = profile.speaker_audio_b64
@@ -147,7 +149,7 @@ class ZyphraSpeechEngine:
             )
         body |= {
             "speaking_rate": self.speaking_rate,
-            "language_iso_code": language,
+            "language_iso_code": REGISTRY[language].zyphra_code,
             "mime_type": self.mime_type,
             "model": self.model,
         }

@@ -34,6 +34,7 @@ from lecturer_pipeline.storage.layout import (
     reference_voice_key,
 )
 from lecturer_pipeline.storage.objects import ObjectInfo, ObjectStore
+from lecturer_pipeline.text.languages import DEFAULT_LANGUAGE
 
 DEFAULT_BATCH = 1000  # uploads read per tick: ~2 s on a local S3 server with 8 readers, far under Dagster's 60 s
 READERS = 8  # GETs in flight at once
@@ -223,7 +224,13 @@ def record_intake(catalog: Catalog, records: list[UploadRow], forgotten: list[st
     existing lecture's row is left as it is until its run moves it), and a FAILED row for a refused lecture upload."""
     catalog.record_uploads(records)
     new = [
-        {"id": row.lecture_id, "speaker": row.speaker, "status": Status.PENDING.value, "title": "", "language": "en-us"}
+        {
+            "id": row.lecture_id,
+            "speaker": row.speaker,
+            "status": Status.PENDING.value,
+            "title": "",
+            "language": DEFAULT_LANGUAGE,
+        }
         for row in records
         if row.state == UploadState.ACCEPTED and row.run_key and row.lecture_id
     ]

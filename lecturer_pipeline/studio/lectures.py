@@ -27,6 +27,7 @@ from lecturer_pipeline.studio.explain import _aware, _when, explain
 from lecturer_pipeline.studio.files import _inside_uploads, _lecture_upload, _read_upload, _uploads_by_lecture
 from lecturer_pipeline.studio.ownership import lecture_access, speaker_access
 from lecturer_pipeline.studio.text import plain
+from lecturer_pipeline.text.languages import DEFAULT_LANGUAGE
 from lecturer_pipeline.text.script import clean_script
 from lecturer_pipeline.uploads import submit_lecture
 
@@ -59,7 +60,7 @@ class LectureRequest:
     minutes: float | None = None
     audience: str = ""
     style: str = ""
-    language: str = "en-us"
+    language: str = DEFAULT_LANGUAGE
 
 
 @dataclass(frozen=True)
