@@ -42,6 +42,7 @@ class VideoEngine(Protocol):
     name: str
     licence: str
     lip_sync: bool
+    fps: int  # the frame rate it renders at: the speech stage ends every segment on a whole frame of it
 
     def params(self) -> dict[str, Any]: ...
 

@@ -19,6 +19,7 @@ from lecturer_pipeline.media._ffmpeg import error_detail
 from lecturer_pipeline.media.audio import wav_duration
 from lecturer_pipeline.media.probe import MediaInfo, probe
 
+PREVIEW_FPS = 25  # the preview engine's frame rate, unless it is given another
 _DURATION_TOLERANCE = 0.1  # seconds the rendered video may differ from its speech
 _ZOOM_PERIOD = 6.0  # seconds per gentle zoom in-and-out cycle
 _ZOOM_DEPTH = 0.04  # maximum extra zoom (4 %): visible motion, no seasickness
@@ -53,7 +54,7 @@ def render_preview(
     speech_wav: str | os.PathLike[str],
     dst_mp4: str | os.PathLike[str],
     *,
-    fps: int = 25,
+    fps: int = PREVIEW_FPS,
     label: str = "preview · no lip-sync",
 ) -> MediaInfo:
     """Render the portrait speaking ``speech_wav`` (without lip-sync) to an H.264/AAC faststart MP4.

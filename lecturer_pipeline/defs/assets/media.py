@@ -70,6 +70,7 @@ def speech(
             lecture_script,
             profile,
             step_dir("speech"),
+            fps=engines.video_engine().fps,  # each segment's sound ends on a whole frame of the video engine
             segment_seconds=engines.segment_seconds,
             chunk_seconds=engines.chunk_seconds,
             log=context.log.warning,
