@@ -5,6 +5,7 @@ import base64
 import dagster as dg
 
 from lecturer_pipeline.defs.tracking import SERVICE_RETRIES
+from lecturer_pipeline.kinds import LECTURE_GROUP
 from lecturer_pipeline.model import Artefact
 from lecturer_pipeline.settings import get_settings
 from lecturer_pipeline.stages.checks import CheckOutcome
@@ -18,7 +19,7 @@ SERVICE_RETRY = dg.RetryPolicy(
     backoff=dg.Backoff.EXPONENTIAL,
     jitter=dg.Jitter.PLUS_MINUS,
 )
-GROUP = "lecture"
+GROUP = LECTURE_GROUP
 
 
 def artefact_output(artefact: Artefact, **extra: object) -> dg.Output[Artefact]:
