@@ -31,7 +31,9 @@ from lecturer_pipeline.storage.layout import (
     PORTRAIT_UPLOADS_PREFIX,
     VOICE_UPLOADS_PREFIX,
     VOICES_PREFIX,
+    portrait_upload_keys,
     reference_voice_key,
+    voice_upload_keys,
 )
 from lecturer_pipeline.storage.objects import ObjectInfo, ObjectStore
 from lecturer_pipeline.text.languages import DEFAULT_LANGUAGE
@@ -97,9 +99,9 @@ class SpeakerFiles:
         """What the speaker still lacks before a lecture can start (None when nothing)."""
         missing = []
         if speaker not in self.voice_uploads and speaker not in self.sealed:
-            missing.append(f"a reference voice at uploads/voice/{speaker}.wav")
+            missing.append(f"a reference voice at {voice_upload_keys(speaker)[0]}")
         if speaker not in self.portraits:
-            missing.append(f"a portrait at uploads/portrait/{speaker}.png")
+            missing.append(f"a portrait at {portrait_upload_keys(speaker)[0]}")
         return f"speaker {speaker} needs {' and '.join(missing)}" if missing else None
 
 

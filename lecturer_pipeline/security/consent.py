@@ -80,15 +80,12 @@ def record_consent(
     )
 
 
-def take_uploaded_consent(store: ObjectStore, catalog: Catalog, speaker: str, *, lecture_id: str) -> None:
+def take_uploaded_consent(store: ObjectStore, catalog: Catalog, speaker: str) -> None:
     """Move an uploaded consent record (``uploads/consent/<speaker>.json``) into the speaker's history."""
     key = consent_upload_key(speaker)
     if not store.exists(key):
         return
-    try:
-        record = parse_consent(store.get_bytes(key), key)
-    except InputError as error:
-        raise error.with_context(lecture_id=lecture_id) from error
+    record = parse_consent(store.get_bytes(key), key)  # a refusal names the file; the stage adds the lecture
     record_consent(catalog, speaker, record, source=key)
     store.delete(key)  # kept in the history from now on
 

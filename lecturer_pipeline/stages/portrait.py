@@ -24,7 +24,7 @@ def prepare_portrait(store: ObjectStore, catalog: Catalog, speaker: str, workdir
     upload = find_first(store, portrait_upload_keys(speaker))
     if upload is None:
         raise InputError(
-            f"speaker {speaker} has no portrait: upload a photo to uploads/portrait/{speaker}.png (or .jpg)",
+            f"speaker {speaker} has no portrait: upload a photo to {portrait_upload_keys(speaker)[0]} (or .jpg)",
             lecture_id=lecture_id,
         )
     suffix = upload.key.rsplit(".", 1)[-1]
