@@ -15,6 +15,7 @@ from pathlib import Path
 from lecturer_pipeline import wiring
 from lecturer_pipeline.cli_common import settings_of
 from lecturer_pipeline.errors import LecturerError
+from lecturer_pipeline.text.languages import DEFAULT_LANGUAGE, LANGUAGE_CODES
 
 
 def cmd_materialize(args: argparse.Namespace) -> int:
@@ -199,7 +200,7 @@ def add_lecture_commands(commands: argparse._SubParsersAction) -> None:
     submit.add_argument("--title")
     submit.add_argument("--script", metavar="FILE", help="the finished script (UTF-8 text)")
     submit.add_argument("--prompt", metavar="TEXT", help="a prompt to draft the script from (needs OLLAMA_HOST)")
-    submit.add_argument("--language", default="en-us", choices=["en-us", "fr-fr", "de", "ja", "ko", "cmn"])
+    submit.add_argument("--language", default=DEFAULT_LANGUAGE, choices=LANGUAGE_CODES)
     submit.add_argument("--speaker", help="speaker name (default: the course name)")
     submit.add_argument("--voice", metavar="FILE", help="10–30 s reference recording of the speaker")
     submit.add_argument("--portrait", metavar="FILE", help="the speaker's portrait (PNG or JPEG)")

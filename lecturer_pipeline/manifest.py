@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from lecturer_pipeline.errors import InputError
 from lecturer_pipeline.security.consent import ConsentRecord
-
-Language = Literal["en-us", "fr-fr", "de", "ja", "ko", "cmn"]
+from lecturer_pipeline.text.languages import DEFAULT_LANGUAGE, LANGUAGE_CODES
 
 
 class LectureManifest(BaseModel):
@@ -22,11 +20,18 @@ class LectureManifest(BaseModel):
     speaker: str | None = Field(default=None, max_length=64)
     script: str | None = None
     prompt: str | None = Field(default=None, max_length=4000)
-    language: Language = "en-us"
+    language: str = DEFAULT_LANGUAGE  # a code of the registry (text/languages.py)
     target_minutes: float | None = Field(default=None, gt=0, le=60)
     audience: str | None = Field(default=None, max_length=200)
     style: str | None = Field(default=None, max_length=200)
     consent: ConsentRecord | None = None
+
+    @field_validator("language")
+    @classmethod
+    def _known_language(cls, code: str) -> str:
+        if code not in LANGUAGE_CODES:
+            raise ValueError(f"unknown language {code!r}; use one of: {', '.join(LANGUAGE_CODES)}")
+        return code
 
     @model_validator(mode="after")
     def _script_or_prompt(self) -> LectureManifest:

@@ -10,6 +10,7 @@ from lecturer_pipeline.defs.jobs import LECTURE_JOB
 from lecturer_pipeline.defs.partitions import LECTURES
 from lecturer_pipeline.errors import LecturerError, StorageError
 from lecturer_pipeline.ids import split_lecture_id
+from lecturer_pipeline.kinds import Kind
 from lecturer_pipeline.storage.catalog import Catalog, Status
 from lecturer_pipeline.storage.local import LocalObjectStore
 from lecturer_pipeline.storage.objects import ObjectStore
@@ -41,7 +42,7 @@ def run_lecture(defs: dg.Definitions, instance: dg.DagsterInstance, lecture_id: 
         row = catalog.get_lecture(lecture_id) or {}
         video = None
         if row.get("status") == Status.COMPLETED.value:  # the composed lecture video, else the talking head
-            video = catalog.get_artefact(lecture_id, "lecture_video") or catalog.get_artefact(lecture_id, "video")
+            video = catalog.get_artefact(lecture_id, Kind.LECTURE_VIDEO) or catalog.get_artefact(lecture_id, Kind.VIDEO)
     except StorageError as error:  # the catalog itself is down: say so rather than crash after the run
         return LectureOutcome(lecture_id, False, result.run_id, None, _first_failure(result) or str(error))
     if result.success and video is not None:

@@ -183,7 +183,7 @@ def test_s3_gateway_lost_mid_render_then_back(tmp_path, sample_media, pg_url, ou
     assert re.search(r"(uploading|downloading|reading|writing|inspecting|listing) \S+ failed on s3", failed.error)
     assert "Could not connect to the endpoint URL" in failed.error
     row = catalog.get_lecture(lecture_id)
-    assert (row["status"], row["stage"], row["error"]) == ("FAILED", "video", failed.error)
+    assert (row["status"], row["stage"], row["error"]) == ("FAILED", "video_segments", failed.error)
     # The first attempt failed storing the segment that was rendering when the gateway went away.
     first_failure = _failure_messages(instance, failed.run_id, "video_segments")[0]
     assert re.search(rf"uploading {re.escape(video_segments_prefix(lecture_id))}\S+ failed on s3", first_failure)

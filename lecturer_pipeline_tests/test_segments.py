@@ -8,10 +8,16 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from lecturer_pipeline.engines.base import SpeakerProfile
+from lecturer_pipeline.engines.kdtalker import KDTalkerVideoEngine
+from lecturer_pipeline.engines.local import EspeakSpeechEngine, PreviewVideoEngine
 from lecturer_pipeline.media.audio import concat_wavs, split_wav, wav_duration
+from lecturer_pipeline.model import LectureScript
 from lecturer_pipeline.settings import Settings
-from lecturer_pipeline.stages.speech import group_segments
+from lecturer_pipeline.stages.speech import group_segments, synthesize_speech
 from lecturer_pipeline.stages.video import cut_points
+from lecturer_pipeline.storage.catalog import Catalog
+from lecturer_pipeline.storage.local import LocalObjectStore
 from lecturer_pipeline.text.chunks import Chunk
 from lecturer_pipeline_tests.pipeline_helpers import (
     assert_playable_lecture_video,
@@ -28,6 +34,27 @@ def test_segments_hold_whole_chunks_of_one_paragraph() -> None:
     # a+b fit in 25 s; c would pass it; d alone is longer than the limit; a paragraph change always cuts
     assert group_segments(chunks, seconds, max_seconds=25.0) == [[0, 1], [2], [3], [4], [5]]
     assert cut_points([20.52, 45.28, 70.28]) == [20.52, 65.8]
+
+
+@pytest.mark.parametrize("engine", [PreviewVideoEngine(fps=8), KDTalkerVideoEngine("http://kdtalker.invalid:7860/")])
+def test_speech_segments_end_on_whole_frames_of_the_video_engine(tmp_path: Path, engine) -> None:
+    """The frame rate comes from the video engine: each segment's sound is padded to a whole frame of it."""
+    text = "Sets are collections of distinct objects.\n\nA set has no order and no repeated members at all."
+    script = LectureScript("cs101--fps", "cs101", "Frames", "ada", "en-us", text, "sha-of-the-text")
+    store, catalog = LocalObjectStore(tmp_path / "objects"), Catalog(f"sqlite:///{tmp_path / 'catalog.sqlite'}")
+    work = tmp_path / "work"
+    work.mkdir()
+    profile = SpeakerProfile("ada", "fingerprint")
+    try:
+        speech = synthesize_speech(store, catalog, EspeakSpeechEngine(), script, profile, work, fps=engine.fps)
+    finally:
+        catalog.dispose()
+    lengths = speech.details["segment_seconds"]
+    assert len(lengths) == 2, "one segment per paragraph"
+    for length in lengths:
+        frames = length * engine.fps
+        assert frames == pytest.approx(round(frames), abs=1e-3), f"{length} s is not a whole number of frames"
+    assert speech.duration == pytest.approx(sum(lengths), abs=1e-3)
 
 
 def test_split_then_concat_restores_every_sample(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from lecturer_pipeline.engines.base import SpeakerProfile
+from lecturer_pipeline.engines.local import PreviewVideoEngine
 from lecturer_pipeline.engines.zyphra import ZyphraSpeechEngine
 from lecturer_pipeline.media.audio import wav_duration
 from lecturer_pipeline.model import LectureScript
@@ -99,7 +100,7 @@ def test_a_lecture_at_rate_8_is_planned_below_the_cap_and_keeps_every_word(
     work.mkdir()
     zyphra.reset()
     try:
-        speech = synthesize_speech(store, catalog, engine, script, PROFILE, work)
+        speech = synthesize_speech(store, catalog, engine, script, PROFILE, work, fps=PreviewVideoEngine().fps)
     finally:
         catalog.dispose()
     served = zyphra.served_texts

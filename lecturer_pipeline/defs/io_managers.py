@@ -13,6 +13,7 @@ import dagster as dg
 from lecturer_pipeline.defs.resources import CatalogResource, ObjectStoreResource, VaultResource
 from lecturer_pipeline.defs.tracking import s3_not_retried_by_step
 from lecturer_pipeline.errors import StorageError
+from lecturer_pipeline.kinds import Kind
 from lecturer_pipeline.model import Artefact, LectureScript, Publication
 from lecturer_pipeline.storage.catalog import ArtefactRow, Status
 from lecturer_pipeline.workdir import step_dir
@@ -120,7 +121,7 @@ class CatalogIOManager(dg.ConfigurableIOManager):
                 script_input_hash=obj.input_hash,
                 upload_sha256=obj.upload_sha256 or None,
                 status=Status.RUNNING.value,
-                stage="lecture_script",
+                stage=Kind.LECTURE_SCRIPT,
                 error=None,
                 run_id=context.run_id,
             )

@@ -20,6 +20,7 @@ from lecturer_pipeline.engines.base import ScriptWriter, SpeechEngine, VideoEngi
 from lecturer_pipeline.engines.local import EspeakSpeechEngine, PreviewVideoEngine
 from lecturer_pipeline.engines.retry import CallRetry, Log, Retrying
 from lecturer_pipeline.errors import ConfigurationError
+from lecturer_pipeline.media.video import PREVIEW_FPS
 from lecturer_pipeline.retries import S3_MAX_ATTEMPTS
 from lecturer_pipeline.security.envelope import Envelope, load_envelope
 from lecturer_pipeline.security.vault import VoiceVault
@@ -142,7 +143,7 @@ class EnginesResource(dg.ConfigurableResource):
     ollama_model: str = _default("lecturer_ollama_model")
     ollama_timeout: float = _default("lecturer_ollama_timeout")
     espeak_words_per_minute: int = 160
-    fps: int = 25
+    fps: int = PREVIEW_FPS  # the embedded preview's rate (KDTalker has its own, 25)
     segment_seconds: float = _default("lecturer_segment_seconds")
     chunk_seconds: float | None = None
     commercial: bool = _default("lecturer_commercial")

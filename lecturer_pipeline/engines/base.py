@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from lecturer_pipeline.text.languages import DEFAULT_LANGUAGE
+
 
 @dataclass(frozen=True)
 class SpeakerProfile:
@@ -39,6 +41,7 @@ class VideoEngine(Protocol):
     name: str
     licence: str
     lip_sync: bool
+    fps: int  # the frame rate it renders at: the speech stage ends every segment on a whole frame of it
 
     def params(self) -> dict[str, Any]: ...
 
@@ -61,7 +64,7 @@ class ScriptWriter(Protocol):
         target_minutes: float | None = None,
         audience: str | None = None,
         style: str | None = None,
-        language: str = "en-us",
+        language: str = DEFAULT_LANGUAGE,
     ) -> Any:
         """Return a draft with ``text`` (spoken words only) and the model's accounting (eval counts, durations)."""
         ...

@@ -11,19 +11,13 @@ import tempfile
 from pathlib import Path
 
 from lecturer_pipeline.media.audio import to_wav_16k_mono, wav_duration
+from lecturer_pipeline.text.languages import DEFAULT_LANGUAGE, LANGUAGES
 
 ENGINE = "espeak-ng"
 LICENCE = "GPL-3.0-or-later"
 
-# Zyphra (Zonos) language codes -> espeak-ng voice names, as listed by ``espeak-ng --voices``.
-ESPEAK_VOICES: dict[str, str] = {
-    "en-us": "en-us",
-    "fr-fr": "fr-fr",
-    "de": "de",
-    "ja": "ja",
-    "ko": "ko",
-    "cmn": "cmn",
-}
+# The pipeline's language codes -> espeak-ng voice names (the registry's ``espeak_voice``).
+ESPEAK_VOICES: dict[str, str] = {code: lang.espeak_voice for code, lang in LANGUAGES.items()}
 
 _TIMEOUT_SECONDS = 600
 
@@ -32,7 +26,7 @@ def synthesize(
     text: str,
     dst_wav: Path,
     *,
-    language: str = "en-us",
+    language: str = DEFAULT_LANGUAGE,
     words_per_minute: int = 160,
     pitch: int = 50,
 ) -> float:

@@ -53,6 +53,7 @@ class KDTalkerVideoEngine:
     name = "kdtalker"
     licence = "CC BY-NC 4.0"
     lip_sync = True
+    fps = 25  # KDTalker's output frame rate (fixed by the model)
 
     def __init__(self, url: str, *, timeout: float = 1800.0, hf_token: str | None = None) -> None:
         if not url.startswith(("http://", "https://")):
@@ -70,7 +71,7 @@ class KDTalkerVideoEngine:
     def params(self) -> dict[str, Any]:
         """What shapes the video; the URL is left out (moving the server must not re-render, and it may hold a
         password)."""
-        return {"api": API_NAME, "size": "512x512", "fps": 25, "version": 1}
+        return {"api": API_NAME, "size": "512x512", "fps": self.fps, "version": 1}
 
     def render(self, portrait_png: Path, speech_wav: Path, dst_mp4: Path) -> None:
         """Render the portrait speaking ``speech_wav`` into ``dst_mp4`` (written atomically), or raise ServiceError."""

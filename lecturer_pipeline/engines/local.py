@@ -11,7 +11,7 @@ from typing import Any
 
 from lecturer_pipeline.engines import espeak
 from lecturer_pipeline.engines.base import SpeakerProfile
-from lecturer_pipeline.media.video import render_preview
+from lecturer_pipeline.media.video import PREVIEW_FPS, render_preview
 
 
 class EspeakSpeechEngine:
@@ -38,7 +38,7 @@ class PreviewVideoEngine:
     licence = "LGPL-2.1-or-later (FFmpeg)"
     lip_sync = False
 
-    def __init__(self, fps: int = 25) -> None:
+    def __init__(self, fps: int = PREVIEW_FPS) -> None:
         self.fps = fps
 
     def params(self) -> dict[str, Any]:

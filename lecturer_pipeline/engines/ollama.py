@@ -28,24 +28,16 @@ from lecturer_pipeline.engines.service_messages import shorten
 from lecturer_pipeline.errors import InputError, ServiceError
 from lecturer_pipeline.security.transport import public_url
 from lecturer_pipeline.text.draft_cleanup import spoken_text, trim_unfinished
+from lecturer_pipeline.text.languages import DEFAULT_LANGUAGE, find
 
 WORDS_PER_MINUTE = 150
 DEFAULT_MINUTES = 5.0
 DEFAULT_TEMPERATURE = 0.7
 
-# Zyphra's language codes (the pipeline's own) -> the language named in the prompt.
-LANGUAGE_NAMES: dict[str, str] = {
-    "en-us": "English",
-    "fr-fr": "French",
-    "de": "German",
-    "ja": "Japanese",
-    "ko": "Korean",
-    "cmn": "Mandarin Chinese (simplified characters)",
-}
-
+# Each language's name in the prompt and Llama 3's tokens per word are fields of the registry (text/languages.py).
 # Llama 3 spends ~1.3 tokens on an English word and more on other scripts; a "word" in Japanese, Korean or Chinese is
 # an approximation whose token cost is higher still. The margin covers a model that runs long, so it ends on its own.
-_TOKENS_PER_WORD: dict[str, float] = {"en-us": 1.4, "fr-fr": 2.0, "de": 2.0, "ja": 3.0, "ko": 3.0, "cmn": 3.0}
+_UNKNOWN_TOKENS_PER_WORD = 2.0
 _LENGTH_MARGIN = 1.5
 _MIN_PREDICT = 256
 _MAX_CONTEXT = 8192  # Llama-3-8B's context window: nothing longer can be asked for
@@ -106,7 +98,7 @@ class OllamaScriptWriter:
         target_minutes: float | None = None,
         audience: str | None = None,
         style: str | None = None,
-        language: str = "en-us",
+        language: str = DEFAULT_LANGUAGE,
     ) -> Draft:
         """Ask the model for a lecture on ``prompt`` and return its spoken words, cleaned of markup and asides."""
         if not prompt or not prompt.strip():
@@ -200,7 +192,8 @@ def target_words(minutes: float) -> int:
 
 def system_prompt(language: str, words: int, minutes: float) -> str:
     """The rules of the answer: only what the lecturer says, because the TTS engine reads every character aloud."""
-    name = LANGUAGE_NAMES.get(language, language)
+    known = find(language)
+    name = known.name if known else language
     return (
         f"You write the SPOKEN WORDS ONLY of a lecture, in {name}, exactly as the lecturer will say them aloud. "
         "Your answer is read aloud word for word by a text-to-speech engine, so:\n"
@@ -233,7 +226,8 @@ def generation_options(words: int, language: str, temperature: float) -> dict[st
     The context is rounded up to a power of two so lectures of similar length share one loaded model instead of
     making Ollama reload it for every size.
     """
-    per_word = _TOKENS_PER_WORD.get(language, 2.0)
+    known = find(language)
+    per_word = known.tokens_per_word if known else _UNKNOWN_TOKENS_PER_WORD
     num_predict = min(_MAX_CONTEXT - _PROMPT_TOKENS, max(_MIN_PREDICT, math.ceil(words * per_word * _LENGTH_MARGIN)))
     num_ctx = min(_MAX_CONTEXT, max(2048, 2 ** math.ceil(math.log2(num_predict + _PROMPT_TOKENS))))
     return {"temperature": temperature, "num_predict": num_predict, "num_ctx": num_ctx}

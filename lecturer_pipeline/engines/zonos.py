@@ -35,14 +35,15 @@ from lecturer_pipeline.engines.base import SpeakerProfile
 from lecturer_pipeline.errors import InputError, ServiceError
 from lecturer_pipeline.media.audio import to_wav_16k_mono, wav_duration
 from lecturer_pipeline.security.transport import public_url
+from lecturer_pipeline.text.languages import LANGUAGES
 from lecturer_pipeline.text.pacing import MAX_SECONDS
 
 API_NAME = "/generate_audio"
 ENV_VAR = "ZONOS_URL"
 UPSTREAM_COMMIT = "15e40406ae441017321ed9785341f9c0bc61f10d"
 MODELS = ("Zyphra/Zonos-v0.1-transformer", "Zyphra/Zonos-v0.1-hybrid")
-# The pipeline's language codes (Zyphra's API codes) -> the espeak codes Zonos's language dropdown offers.
-ESPEAK_CODES = {"en-us": "en-us", "fr-fr": "fr-fr", "de": "de", "ja": "ja", "ko": "ko", "cmn": "cmn"}
+# The pipeline's language codes -> the espeak codes Zonos's language dropdown offers (the registry's ``zonos_code``).
+ESPEAK_CODES = {code: lang.zonos_code for code, lang in LANGUAGES.items()}
 SPEAKING_RATE_RANGE = (5.0, 30.0)  # the app's slider
 MAX_TEXT_CHARS = 500  # the app's textbox (max_length=500)
 EMOTION_DEFAULTS = (1.0, 0.05, 0.05, 0.05, 0.05, 0.05, 0.1, 0.2)  # the UI's sliders e1…e8

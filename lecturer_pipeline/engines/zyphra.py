@@ -23,10 +23,12 @@ from lecturer_pipeline.engines.service_messages import body_message, read_at_mos
 from lecturer_pipeline.errors import InputError, ServiceError
 from lecturer_pipeline.media.audio import to_wav_16k_mono, wav_duration
 from lecturer_pipeline.security.transport import warn_if_plain_http
+from lecturer_pipeline.text.languages import LANGUAGE_CODES
+from lecturer_pipeline.text.languages import LANGUAGES as REGISTRY
 from lecturer_pipeline.text.pacing import MAX_SECONDS
 
 ENDPOINT = "/v1/audio/text-to-speech"
-LANGUAGES = ("en-us", "fr-fr", "de", "ja", "ko", "cmn")
+LANGUAGES = tuple(lang.zyphra_code for lang in REGISTRY.values())  # the API's language_iso_code values
 MIME_TYPES = ("audio/webm", "audio/ogg", "audio/wav", "audio/mp3", "audio/mp4")
 MODELS = ("zonos-v0.1-transformer", "zonos-v0.1-hybrid")
 SPEAKING_RATE_RANGE = (5.0, 35.0)
@@ -131,13 +133,13 @@ class ZyphraSpeechEngine:
         """The JSON body, with only the fields that are set, after refusing locally what the API would refuse."""
         if not text.strip():
             raise ValueError("nothing to speak: the text is empty")
-        _check_choice("language_iso_code", language, LANGUAGES)
+        _check_choice("language_iso_code", language, LANGUAGE_CODES)
         if not profile.speaker_audio_b64:
             raise ValueError(f"speaker {profile.speaker!r} has no reference clip: nothing to clone")
         body: dict[str, Any] = {"text": text, "speaker_audio": profile.speaker_audio_b64}
         body |= {
             "speaking_rate": self.speaking_rate,
-            "language_iso_code": language,
+            "language_iso_code": REGISTRY[language].zyphra_code,
             "mime_type": self.mime_type,
             "model": self.model,
         }

@@ -22,6 +22,7 @@ from pathlib import Path
 from string import Template
 
 from lecturer_pipeline.text.captions import Block
+from lecturer_pipeline.text.languages import find
 
 IMSCP_NS = "http://www.imsproject.org/xsd/imscp_rootv1p1p2"
 ADLCP_NS = "http://www.adlnet.org/xsd/adlcp_rootv1p2"
@@ -30,15 +31,6 @@ PLAYER_TEMPLATE = "index.html"
 MANIFEST = "imsmanifest.xml"
 _ZIP_DATE = (2000, 1, 1, 0, 0, 0)
 _COPY_BLOCK = 1024 * 1024
-# Zyphra language codes -> BCP 47 tags and names for the captions track.
-_LANGUAGES = {
-    "en-us": ("en-US", "English"),
-    "fr-fr": ("fr-FR", "Français"),
-    "de": ("de", "Deutsch"),
-    "ja": ("ja", "日本語"),
-    "ko": ("ko", "한국어"),
-    "cmn": ("zh", "中文"),
-}
 
 
 @dataclass(frozen=True)
@@ -71,7 +63,8 @@ def player_version() -> str:
 
 def language_tag(language: str) -> tuple[str, str]:
     """(BCP 47 tag, name) of a lecture language, for ``<html lang>`` and the captions track."""
-    return _LANGUAGES.get(language, (language, language))
+    known = find(language)
+    return (known.bcp47, known.native_name) if known else (language, language)
 
 
 def transcript_html(blocks: list[Block]) -> str:

@@ -19,6 +19,7 @@ from lecturer_pipeline.media._ffmpeg import AAC_TRACK, QUIET, concat_listing, er
 from lecturer_pipeline.media.audio import wav_duration
 from lecturer_pipeline.media.probe import MediaInfo, probe
 
+PREVIEW_FPS = 25  # the preview engine's frame rate, unless it is given another
 _ZOOM_PERIOD = 6.0  # seconds per gentle zoom in-and-out cycle
 _ZOOM_DEPTH = 0.04  # maximum extra zoom (4 %): visible motion, no seasickness
 _WAVE_FRACTION = 0.16  # height of the waveform strip, as a fraction of the frame
@@ -51,7 +52,7 @@ def render_preview(
     speech_wav: str | os.PathLike[str],
     dst_mp4: str | os.PathLike[str],
     *,
-    fps: int = 25,
+    fps: int = PREVIEW_FPS,
     label: str = "preview · no lip-sync",
 ) -> MediaInfo:
     """Render the portrait speaking ``speech_wav`` (without lip-sync) to an H.264/AAC faststart MP4.

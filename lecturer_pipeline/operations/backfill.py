@@ -2,7 +2,8 @@
 
 Going through the webserver, rather than writing to the instance directly, makes the backfill exactly what the UI
 would launch: it appears on the backfills page, its runs go through the run queue and the concurrency pools, and
-the daemon drives it.
+the daemon drives it. It selects the lecture asset group (``kinds.LECTURE_GROUP``, what ``lecture_job`` runs) as the
+webserver lists it, so a backfill builds every asset a lecture has — the same as a run the upload sensor starts.
 """
 
 from __future__ import annotations
@@ -10,23 +11,15 @@ from __future__ import annotations
 import httpx
 
 from lecturer_pipeline.errors import LecturerError
+from lecturer_pipeline.kinds import LECTURE_GROUP, Kind
 
-LECTURE_ASSETS = (
-    "lecture_script",
-    "reference_voice",
-    "speaker_embed",
-    "portrait",
-    "speech",
-    "video_segments",
-    "video",
-    "slide_deck",
-    "lecture_video",
-    "published_lecture",
-    "captions",
-    "transcript",
-    "lms_package",
-)
 COURSE_TAG = "lecturer/course"
+
+_GROUP_QUERY = """
+query LectureAssets {
+  assetNodes { assetKey { path } groupName }
+}
+"""
 
 _PARTITIONS_QUERY = """
 query LecturePartitions($path: [String!]!) {
@@ -76,8 +69,16 @@ class DagsterGraphQL:
             raise BackfillError(f"the Dagster webserver refused the request: {body['errors'][0].get('message')}")
         return body["data"]
 
+    def lecture_assets(self) -> list[list[str]]:
+        """The key paths of the assets in the lecture group (what ``lecture_job`` runs), as the webserver has them."""
+        nodes = self.call(_GROUP_QUERY, {})["assetNodes"]
+        paths = [node["assetKey"]["path"] for node in nodes if node["groupName"] == LECTURE_GROUP]
+        if not paths:
+            raise BackfillError(f"the webserver at {self.url} has no {LECTURE_GROUP!r} asset group to backfill")
+        return paths
+
     def lecture_partitions(self) -> list[str]:
-        node = self.call(_PARTITIONS_QUERY, {"path": [LECTURE_ASSETS[0]]})["assetNodeOrError"]
+        node = self.call(_PARTITIONS_QUERY, {"path": [Kind.LECTURE_SCRIPT.value]})["assetNodeOrError"]
         if node["__typename"] != "AssetNode":
             raise BackfillError(f"the webserver at {self.url} does not serve the lecturer_pipeline code location")
         return list(node["partitionKeys"])
@@ -85,7 +86,7 @@ class DagsterGraphQL:
     def launch_backfill(self, partitions: list[str], *, tags: dict[str, str], title: str) -> str:
         params = {
             "partitionNames": partitions,
-            "assetSelection": [{"path": [name]} for name in LECTURE_ASSETS],
+            "assetSelection": [{"path": path} for path in self.lecture_assets()],
             "tags": [{"key": key, "value": value} for key, value in tags.items()],
             "title": title,
         }

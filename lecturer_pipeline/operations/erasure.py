@@ -13,28 +13,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-import sqlalchemy as sa
-from sqlalchemy.exc import SQLAlchemyError
-
-from lecturer_pipeline.errors import InputError, StorageError
+from lecturer_pipeline.errors import InputError
 from lecturer_pipeline.ids import normalise_name
-from lecturer_pipeline.security.consent import consent_upload_key
+from lecturer_pipeline.kinds import VOICE_DERIVED_KINDS
 from lecturer_pipeline.storage.accounts import Accounts
-from lecturer_pipeline.storage.catalog import Catalog, Status, artefacts, lectures, speakers
-from lecturer_pipeline.storage.layout import portrait_key, portrait_upload_keys, voice_upload_keys
-from lecturer_pipeline.storage.objects import ObjectStore
-
-VOICE_DERIVED_KINDS = (
-    "reference_voice",
-    "speaker_embed",
-    "portrait",
-    "speech",
-    "video_segments",
-    "video",
-    "slide_deck",  # under generated/video/<lecture>/ with the videos, so erased with them
-    "lecture_video",
-    "lms_package",
+from lecturer_pipeline.storage.catalog import Catalog
+from lecturer_pipeline.storage.layout import (
+    consent_upload_key,
+    portrait_key,
+    portrait_upload_keys,
+    voice_derived_prefixes,
+    voice_prefix,
+    voice_upload_keys,
 )
+from lecturer_pipeline.storage.objects import ObjectStore
 
 
 @dataclass
@@ -62,25 +54,16 @@ def forget_speaker(store: ObjectStore, catalog: Catalog, speaker: str, *, now: d
     speaker = normalise_name(speaker, what="speaker name")
     report = ErasureReport(speaker)
     accounts = Accounts(catalog)
-    try:
-        with catalog.engine.connect() as connection:
-            lecture_ids = list(
-                connection.execute(
-                    sa.select(lectures.c.id).where(lectures.c.speaker == speaker).order_by(lectures.c.id)
-                ).scalars()
-            )
-            known = connection.execute(sa.select(speakers.c.id).where(speakers.c.id == speaker)).first() is not None
-            known = known or bool(accounts.consents(speaker)) or accounts.owner_of(speaker) is not None
-    except SQLAlchemyError as error:
-        raise StorageError(f"catalog read failed at {catalog.describe()}: {error}") from error
+    lecture_ids = catalog.speaker_lecture_ids(speaker)
+    known = catalog.get_speaker(speaker) is not None or bool(accounts.consents(speaker))
+    known = known or accounts.owner_of(speaker) is not None
     if not known and not lecture_ids and not any(store.exists(k) for k in _speaker_keys(speaker)):
         raise InputError(f"there is no speaker {speaker} to forget (no speaker row, lecture or upload)")
 
-    objects = [info for prefix in (f"voices/{speaker}/",) for info in store.list(prefix)]
+    objects = list(store.list(voice_prefix(speaker)))
     objects += [info for info in (store.stat(k) for k in _speaker_keys(speaker)) if info is not None]
     for lecture_id in lecture_ids:
-        # The LMS package holds the video, so the voice, too.
-        for prefix in (f"generated/{kind}/{lecture_id}/" for kind in ("audio", "video", "lms")):
+        for prefix in voice_derived_prefixes(lecture_id):
             objects += list(store.list(prefix))
     for info in objects:
         store.delete(info.key)
@@ -88,22 +71,11 @@ def forget_speaker(store: ObjectStore, catalog: Catalog, speaker: str, *, now: d
         report.bytes += info.size
 
     reason = f"speaker {speaker} was erased on {now:%Y-%m-%d} at their request; choose another speaker to rebuild it"
-    try:
-        with catalog.engine.begin() as connection:
-            if lecture_ids:
-                report.artefact_rows = connection.execute(
-                    artefacts.delete().where(
-                        artefacts.c.lecture_id.in_(lecture_ids), artefacts.c.kind.in_(VOICE_DERIVED_KINDS)
-                    )
-                ).rowcount
-                connection.execute(
-                    lectures.update()
-                    .where(lectures.c.id.in_(lecture_ids))
-                    .values(status=Status.ERASED.value, error=reason, video_url=None, updated_at=now)
-                )
-            report.speaker_row = connection.execute(speakers.delete().where(speakers.c.id == speaker)).rowcount > 0
-            report.consent_rows = accounts.forget(connection, speaker)
-    except SQLAlchemyError as error:
-        raise StorageError(f"catalog erasure of speaker {speaker} failed at {catalog.describe()}: {error}") from error
+    erased = catalog.erase_speaker(speaker, lecture_ids=lecture_ids, kinds=VOICE_DERIVED_KINDS, reason=reason, now=now)
+    report.artefact_rows, report.speaker_row, report.consent_rows = (
+        erased.artefact_rows,
+        erased.speaker_row,
+        erased.consent_rows,
+    )
     report.lectures = lecture_ids
     return report

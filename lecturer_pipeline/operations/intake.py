@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from lecturer_pipeline.errors import InputError, LecturerError
 from lecturer_pipeline.ids import lecture_id as make_lecture_id
 from lecturer_pipeline.ids import normalise_name
+from lecturer_pipeline.kinds import UPLOAD_STAGE
 from lecturer_pipeline.manifest import parse_manifest, parse_plain_script
 from lecturer_pipeline.stages.script import MAX_UPLOAD_BYTES
 from lecturer_pipeline.storage.catalog import Catalog, Status, UploadState
@@ -30,9 +31,12 @@ from lecturer_pipeline.storage.layout import (
     PORTRAIT_UPLOADS_PREFIX,
     VOICE_UPLOADS_PREFIX,
     VOICES_PREFIX,
+    portrait_upload_keys,
     reference_voice_key,
+    voice_upload_keys,
 )
 from lecturer_pipeline.storage.objects import ObjectInfo, ObjectStore
+from lecturer_pipeline.text.languages import DEFAULT_LANGUAGE
 
 DEFAULT_BATCH = 1000  # uploads read per tick: ~2 s on a local S3 server with 8 readers, far under Dagster's 60 s
 READERS = 8  # GETs in flight at once
@@ -95,9 +99,9 @@ class SpeakerFiles:
         """What the speaker still lacks before a lecture can start (None when nothing)."""
         missing = []
         if speaker not in self.voice_uploads and speaker not in self.sealed:
-            missing.append(f"a reference voice at uploads/voice/{speaker}.wav")
+            missing.append(f"a reference voice at {voice_upload_keys(speaker)[0]}")
         if speaker not in self.portraits:
-            missing.append(f"a portrait at uploads/portrait/{speaker}.png")
+            missing.append(f"a portrait at {portrait_upload_keys(speaker)[0]}")
         return f"speaker {speaker} needs {' and '.join(missing)}" if missing else None
 
 
@@ -222,13 +226,21 @@ def record_intake(catalog: Catalog, records: list[UploadRow], forgotten: list[st
     existing lecture's row is left as it is until its run moves it), and a FAILED row for a refused lecture upload."""
     catalog.record_uploads(records)
     new = [
-        {"id": row.lecture_id, "speaker": row.speaker, "status": Status.PENDING.value, "title": "", "language": "en-us"}
+        {
+            "id": row.lecture_id,
+            "speaker": row.speaker,
+            "status": Status.PENDING.value,
+            "title": "",
+            "language": DEFAULT_LANGUAGE,
+        }
         for row in records
         if row.state == UploadState.ACCEPTED and row.run_key and row.lecture_id
     ]
     created = catalog.insert_lectures_if_absent(new)
     refused = [row for row in records if row.state == UploadState.REFUSED and row.lecture_id and row.course]
     for row in refused:
-        catalog.mark_failed(row.lecture_id or "", row.course or "", "upload", row.reason or "the upload was refused")
+        catalog.mark_failed(
+            row.lecture_id or "", row.course or "", UPLOAD_STAGE, row.reason or "the upload was refused"
+        )
     forgotten_rows = catalog.forget_uploads(forgotten)
     return {"recorded": len(records), "lectures_created": created, "refused": len(refused), "forgotten": forgotten_rows}

@@ -9,9 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from lecturer_pipeline.security.envelope import Envelope, key_id
+from lecturer_pipeline.storage.layout import VOICES_PREFIX
 from lecturer_pipeline.storage.objects import ObjectStore
-
-SEALED_PREFIX = "voices/"
 
 
 @dataclass
@@ -24,7 +23,7 @@ class RotationReport:
 def rotate_keys(store: ObjectStore, envelope: Envelope) -> RotationReport:
     """Re-wrap every object under ``voices/`` that is not sealed with the newest key."""
     report = RotationReport(newest_key=key_id(envelope.master_keys[0]))
-    for info in list(store.list(SEALED_PREFIX)):
+    for info in list(store.list(VOICES_PREFIX)):
         blob = store.get_bytes(info.key)
         if envelope.sealed_with(blob, name=info.key) == report.newest_key:
             report.already_current.append(info.key)

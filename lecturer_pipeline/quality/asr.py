@@ -7,8 +7,8 @@ chunk's own text — its bigrams, backing off to its vocabulary — the techniqu
 cannot, because the acoustics are not there, and its error rate stays high. Words missing from the bundled
 dictionary are left out of both sides and counted in the result.
 
-Only en-us has a bundled model: any other language gets ``wer=None`` and the note "WER not available for …",
-which the report shows — never a silent pass.
+Only a language whose registry entry says ``recogniser`` (en-us) has a bundled model: any other gets ``wer=None``
+and the note "WER not available for …", which the report shows — never a silent pass.
 """
 
 from __future__ import annotations
@@ -22,8 +22,9 @@ import wave
 from dataclasses import dataclass
 from pathlib import Path
 
+from lecturer_pipeline.text.languages import find
+
 _WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
-_LANGUAGES = ("en-us",)
 _lock = threading.Lock()
 _decoder = None
 _pronunciations: dict[str, list[str]] | None = None
@@ -103,7 +104,8 @@ def biased_arpa(words: list[str]) -> str:
 
 def recognise(wav: Path, text: str, *, language: str) -> Recognition:
     """The word error rate of what pocketsphinx hears in ``wav`` (16 kHz mono 16-bit) against ``text``."""
-    if language not in _LANGUAGES:
+    known = find(language)
+    if known is None or not known.recogniser:
         return Recognition(None, "", len(text.split()), 0, f"WER not available for {language}")
     import jiwer
     from pocketsphinx import NGramModel

@@ -22,6 +22,7 @@ from typing import Any
 
 from lecturer_pipeline.engines.base import SpeakerProfile, SpeechEngine
 from lecturer_pipeline.errors import InputError, NeedsReview
+from lecturer_pipeline.kinds import Kind
 from lecturer_pipeline.quality import report as r
 from lecturer_pipeline.quality import thresholds as t
 from lecturer_pipeline.quality.beside import CheckQueue
@@ -180,5 +181,5 @@ def accept_quality(store: ObjectStore, catalog: Catalog, lecture_id: str, *, by:
     part["passed"] = True
     r.put_json(store, r.speech_report_key(lecture_id), part)
     if row.get("status") == Status.NEEDS_REVIEW.value:
-        catalog.set_status(lecture_id, Status.PENDING, stage="speech", error=None)
+        catalog.set_status(lecture_id, Status.PENDING, stage=Kind.SPEECH, error=None)
     return approved

@@ -14,27 +14,14 @@ import json
 from typing import Any
 
 from lecturer_pipeline.errors import NeedsReview
+from lecturer_pipeline.storage.layout import (  # noqa: F401 — the verdicts' keys (storage/layout.py), for the checks
+    chunk_verdict_key,
+    report_key,
+    review_audio_key,
+    speech_report_key,
+    video_report_key,
+)
 from lecturer_pipeline.storage.objects import ObjectStore
-
-
-def chunk_verdict_key(lecture_id: str, chunk_hash: str) -> str:
-    return f"generated/audio/{lecture_id}/quality/chunks/{chunk_hash}.json"
-
-
-def review_audio_key(lecture_id: str, chunk_hash: str) -> str:
-    return f"generated/audio/{lecture_id}/quality/review/{chunk_hash}.wav"
-
-
-def speech_report_key(lecture_id: str) -> str:
-    return f"generated/audio/{lecture_id}/quality/speech.json"
-
-
-def video_report_key(lecture_id: str) -> str:
-    return f"generated/video/{lecture_id}/quality/video.json"
-
-
-def report_key(lecture_id: str) -> str:
-    return f"generated/video/{lecture_id}/quality/report.json"
 
 
 def put_json(store: ObjectStore, key: str, data: dict[str, Any]) -> None:

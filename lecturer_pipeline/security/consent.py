@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from lecturer_pipeline.errors import InputError
 from lecturer_pipeline.storage.accounts import Accounts, ConsentEntry
 from lecturer_pipeline.storage.catalog import Catalog
+from lecturer_pipeline.storage.layout import consent_upload_key
 from lecturer_pipeline.storage.objects import ObjectStore
 
 
@@ -34,10 +35,6 @@ class ConsentRecord(BaseModel):
     statement: str = Field(min_length=10, max_length=4000)
     given_at: datetime = Field(default_factory=_now)
     voice_sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")  # the voice it was given for
-
-
-def consent_upload_key(speaker: str) -> str:
-    return f"uploads/consent/{speaker}.json"
 
 
 def how_to_record_consent(speaker: str) -> str:
@@ -83,15 +80,12 @@ def record_consent(
     )
 
 
-def take_uploaded_consent(store: ObjectStore, catalog: Catalog, speaker: str, *, lecture_id: str) -> None:
+def take_uploaded_consent(store: ObjectStore, catalog: Catalog, speaker: str) -> None:
     """Move an uploaded consent record (``uploads/consent/<speaker>.json``) into the speaker's history."""
     key = consent_upload_key(speaker)
     if not store.exists(key):
         return
-    try:
-        record = parse_consent(store.get_bytes(key), key)
-    except InputError as error:
-        raise error.with_context(lecture_id=lecture_id) from error
+    record = parse_consent(store.get_bytes(key), key)  # a refusal names the file; the stage adds the lecture
     record_consent(catalog, speaker, record, source=key)
     store.delete(key)  # kept in the history from now on
 

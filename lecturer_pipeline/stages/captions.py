@@ -11,6 +11,7 @@ import hashlib
 from pathlib import Path
 
 from lecturer_pipeline.errors import LecturerError
+from lecturer_pipeline.kinds import Kind
 from lecturer_pipeline.model import Artefact, LectureScript
 from lecturer_pipeline.stages.common import file_artefact, input_hash, reusable
 from lecturer_pipeline.storage.catalog import Catalog
@@ -73,7 +74,7 @@ def make_captions(
         slides=slides,
         note=note,
     )
-    existing = reusable(store, catalog, lecture_id, "captions", wanted)
+    existing = reusable(store, catalog, lecture_id, Kind.CAPTIONS, wanted)
     if existing and (not existing.details.get("chapters_key") or store.exists(existing.details["chapters_key"])):
         return existing
 
@@ -97,7 +98,7 @@ def make_captions(
         store.delete(chapters_key(lecture_id))
     sentences = sum(len(split_sentences(chunk["text"], script.language)) for chunk in timeline)
     return file_artefact(
-        "captions",
+        Kind.CAPTIONS,
         captions_key(lecture_id),
         out,
         wanted,
@@ -120,7 +121,7 @@ def make_transcript(store: ObjectStore, catalog: Catalog, script: LectureScript,
     """``transcript.txt``: the title, the section headings and the spoken paragraphs of the script."""
     lecture_id = script.lecture_id
     wanted = input_hash(script=script.sha256, title=script.title, format=TRANSCRIPT_FORMAT)
-    existing = reusable(store, catalog, lecture_id, "transcript", wanted)
+    existing = reusable(store, catalog, lecture_id, Kind.TRANSCRIPT, wanted)
     if existing:
         return existing
     blocks = script_blocks(script.text)
@@ -128,7 +129,7 @@ def make_transcript(store: ObjectStore, catalog: Catalog, script: LectureScript,
     out.write_text(build_transcript(script.title, script.text), encoding="utf-8")
     paragraphs = [block.text for block in blocks if block.kind == "paragraph"]
     return file_artefact(
-        "transcript",
+        Kind.TRANSCRIPT,
         transcript_key(lecture_id),
         out,
         wanted,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from lecturer_pipeline.media._ffmpeg import DURATION_TOLERANCE  # the one tolerance for a video's length
 from lecturer_pipeline.model import Artefact, LectureScript
 from lecturer_pipeline.quality import report
 from lecturer_pipeline.storage.objects import ObjectStore
@@ -15,7 +16,6 @@ from lecturer_pipeline.storage.objects import ObjectStore
 # (a truncated answer, silence, a model reading markup aloud).
 MIN_WORDS_PER_MINUTE = 70
 MAX_WORDS_PER_MINUTE = 280
-DURATION_TOLERANCE = 0.1
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lecturer_pipeline.kinds import Kind
 from lecturer_pipeline.media.cards import PipLayout, drawable, end_card, head_cover, slide_frame, title_card
 from lecturer_pipeline.media.compose import FPS, head_segment, join_segments, lecture_sound, still_segment
 from lecturer_pipeline.media.video import extract_frame
@@ -141,7 +142,7 @@ def compose_lecture(
         version=options.version,
     )
     wanted = input_hash(parts=keys, sound=sound_key, tags=tags, manifest=manifest, cert=signing.cert_chain_pem)
-    existing = reusable(store, catalog, lecture_id, "lecture_video", wanted)
+    existing = reusable(store, catalog, lecture_id, Kind.LECTURE_VIDEO, wanted)
     if existing and all(store.exists(k) for k in (*keys, sound_key)):
         seconds = existing.details.get("compose_seconds_sent", 0) + existing.details.get("compose_seconds_cached", 0)
         details = {
@@ -197,7 +198,7 @@ def compose_lecture(
             store.delete(stale.key)
     video, audio = info.video, info.audio
     return file_artefact(
-        "lecture_video",
+        Kind.LECTURE_VIDEO,
         lecture_video_key(lecture_id),
         out,
         wanted,

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from lecturer_pipeline.errors import InputError, LecturerError
 from lecturer_pipeline.ids import split_lecture_id
+from lecturer_pipeline.kinds import Kind
 from lecturer_pipeline.media.deck import MAX_DECK_BYTES, count_pages, pptx_to_pdf, render_pages
 from lecturer_pipeline.model import Artefact, LectureScript
 from lecturer_pipeline.stages.common import file_artefact, find_first, input_hash, reusable
@@ -77,13 +78,13 @@ def prepare_deck(
         "headings_advance": headings,
     }
     wanted = input_hash(deck=source and source["sha256"], script=script.sha256, headings=headings, f=RENDER_FORMAT)
-    existing = reusable(store, catalog, lecture_id, "slide_deck", wanted)
+    existing = reusable(store, catalog, lecture_id, Kind.SLIDE_DECK, wanted)
     if existing and (source is None or source.get("reused") == "unchanged"):
         return existing  # nothing to write: the stored deck.json says the same
     out = workdir / "deck.json"
     out.write_text(json.dumps(manifest, indent=1), encoding="utf-8")
     return file_artefact(
-        "slide_deck",
+        Kind.SLIDE_DECK,
         deck_manifest_key(lecture_id),
         out,
         wanted,
@@ -107,7 +108,7 @@ def _pages(
         raise InputError(f"the deck is {size} bytes; at most {MAX_DECK_BYTES} ({MAX_DECK_BYTES >> 20} MB) are allowed")
     version = {"key": key, "size": size, "modified": upload.modified.isoformat(), "format": RENDER_FORMAT}
     before: dict = {}
-    previous = catalog.get_artefact(lecture_id, "slide_deck")
+    previous = catalog.get_artefact(lecture_id, Kind.SLIDE_DECK)
     if previous is not None and store.exists(previous.key):
         before = json.loads(store.get_bytes(previous.key))
     old = before.get("source") or {}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from lecturer_pipeline.kinds import Kind
 from lecturer_pipeline.lms.scorm import lecture_package, player_version
 from lecturer_pipeline.model import Artefact, LectureScript
 from lecturer_pipeline.stages.common import file_artefact, input_hash, reusable
@@ -46,7 +47,7 @@ def build_lms_package(
         player=player_version(),
         format=PACKAGE_FORMAT,
     )
-    existing = reusable(store, catalog, lecture_id, "lms_package", wanted)
+    existing = reusable(store, catalog, lecture_id, Kind.LMS_PACKAGE, wanted)
     if existing:
         return existing
 
@@ -72,7 +73,7 @@ def build_lms_package(
         if path is not None:
             path.unlink(missing_ok=True)
     return file_artefact(
-        "lms_package",
+        Kind.LMS_PACKAGE,
         lms_package_key(lecture_id),
         out,
         wanted,

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from lecturer_pipeline.errors import InputError, LecturerError
+from lecturer_pipeline.kinds import Kind
 from lecturer_pipeline.media.faces import PREFLIGHT_VERSION, check_face
 from lecturer_pipeline.media.image import PORTRAIT_SIZE, normalise_portrait
 from lecturer_pipeline.model import Artefact
@@ -23,13 +24,13 @@ def prepare_portrait(store: ObjectStore, catalog: Catalog, speaker: str, workdir
     upload = find_first(store, portrait_upload_keys(speaker))
     if upload is None:
         raise InputError(
-            f"speaker {speaker} has no portrait: upload a photo to uploads/portrait/{speaker}.png (or .jpg)",
+            f"speaker {speaker} has no portrait: upload a photo to {portrait_upload_keys(speaker)[0]} (or .jpg)",
             lecture_id=lecture_id,
         )
     suffix = upload.key.rsplit(".", 1)[-1]
     raw = store.get_file(upload.key, workdir / f"{speaker}-portrait-upload.{suffix}")
     wanted = input_hash(upload=sha256_file(raw), size=PORTRAIT_SIZE, faces=PREFLIGHT_VERSION)
-    existing = reusable(store, catalog, lecture_id, "portrait", wanted)
+    existing = reusable(store, catalog, lecture_id, Kind.PORTRAIT, wanted)
     if existing:
         raw.unlink()
         return existing
@@ -43,7 +44,7 @@ def prepare_portrait(store: ObjectStore, catalog: Catalog, speaker: str, workdir
     finally:
         raw.unlink(missing_ok=True)
     return file_artefact(
-        "portrait",
+        Kind.PORTRAIT,
         portrait_key(speaker),
         out,
         wanted,

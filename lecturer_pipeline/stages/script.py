@@ -14,7 +14,13 @@ from lecturer_pipeline.model import LectureScript
 from lecturer_pipeline.security.consent import record_consent
 from lecturer_pipeline.stages.common import find_first, input_hash
 from lecturer_pipeline.storage.catalog import Catalog
-from lecturer_pipeline.storage.layout import lecture_upload_keys, portrait_upload_keys, voice_upload_keys
+from lecturer_pipeline.storage.layout import (
+    PORTRAIT_UPLOADS_PREFIX,
+    VOICE_UPLOADS_PREFIX,
+    lecture_upload_keys,
+    portrait_upload_keys,
+    voice_upload_keys,
+)
 from lecturer_pipeline.storage.objects import ObjectStore
 from lecturer_pipeline.text.script import clean_script, text_sha256
 
@@ -74,8 +80,9 @@ def _require_speaker(
     ):
         return
     raise InputError(
-        f"the lecture names no speaker and course {course} has no default speaker (no uploads/voice/{course}.* or "
-        f'uploads/portrait/{course}.*): add "speaker": "<name>" to the manifest',
+        f"the lecture names no speaker and course {course} has no default speaker (no "
+        f"{VOICE_UPLOADS_PREFIX}{course}.* or "
+        f'{PORTRAIT_UPLOADS_PREFIX}{course}.*): add "speaker": "<name>" to the manifest',
         lecture_id=lecture_id,
         file=key,
     )

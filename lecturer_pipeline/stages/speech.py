@@ -19,6 +19,7 @@ from pathlib import Path
 
 from lecturer_pipeline.engines.base import SpeakerProfile, SpeechEngine
 from lecturer_pipeline.errors import AwaitingApproval
+from lecturer_pipeline.kinds import Kind
 from lecturer_pipeline.media.audio import concat_wavs, wav_duration
 from lecturer_pipeline.model import Artefact, LectureScript
 from lecturer_pipeline.quality.gate import SpeechGate
@@ -30,7 +31,6 @@ from lecturer_pipeline.storage.objects import ObjectStore
 from lecturer_pipeline.text.chunks import Chunk, plan_chunks
 
 GAP_SECONDS = 0.25
-FPS = 25
 DEFAULT_SEGMENT_SECONDS = 60.0
 
 
@@ -70,6 +70,7 @@ def synthesize_speech(
     profile: SpeakerProfile,
     workdir: Path,
     *,
+    fps: int,
     segment_seconds: float = DEFAULT_SEGMENT_SECONDS,
     chunk_seconds: float | None = None,
     log: Callable[[str], None] | None = None,
@@ -78,15 +79,18 @@ def synthesize_speech(
     """Speak the script, reusing every chunk already stored for the same text, voice and engine. Chunks are sized
     below the engine's cap, and an answer that was cut short is asked again in halves (``stages/speaking.py``).
 
+    Every render segment's sound ends on a whole frame at ``fps``, the video engine's frame rate, so the rendered
+    segments join without a drift between picture and sound.
+
     With ``quality``, every new chunk is checked before it is stored as good, asked for once more if it fails, and
     the lecture is held for review (NeedsReview) when one fails twice (``quality/gate.py``)."""
     require_approved(script)
     lecture_id = script.lecture_id
     voice = {"voice": profile.fingerprint, "engine": engine.name, "params": engine.params(), "lang": script.language}
     max_chars = max_chunk_chars(engine, script.language, chunk_seconds)
-    layout = {"gap": GAP_SECONDS, "fps": FPS, "segment_seconds": segment_seconds, "chunk_chars": max_chars}
+    layout = {"gap": GAP_SECONDS, "fps": fps, "segment_seconds": segment_seconds, "chunk_chars": max_chars}
     wanted = input_hash(script=script.sha256, layout=layout, **voice)
-    existing = reusable(store, catalog, lecture_id, "speech", wanted)
+    existing = reusable(store, catalog, lecture_id, Kind.SPEECH, wanted)
     if existing:  # this run spends nothing: every character counts as cached
         before = existing.details
         total = before.get("tts_chars_sent", 0) + before.get("tts_chars_cached", 0)
@@ -135,7 +139,7 @@ def synthesize_speech(
     for number, members in enumerate(segments):
         segment = workdir / f"segment-{number:04d}.wav"
         length = concat_wavs(
-            [parts[i] for i in members], segment, gap_seconds=GAP_SECONDS, tail_seconds=GAP_SECONDS, round_up_to=1 / FPS
+            [parts[i] for i in members], segment, gap_seconds=GAP_SECONDS, tail_seconds=GAP_SECONDS, round_up_to=1 / fps
         )
         offset = start
         for i in members:
@@ -161,7 +165,7 @@ def synthesize_speech(
         segment.unlink(missing_ok=True)
     _drop_stale_chunks(store, lecture_id, keep)
     return file_artefact(
-        "speech",
+        Kind.SPEECH,
         speech_key(lecture_id),
         out,
         wanted,

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lecturer_pipeline.engines.base import VideoEngine
+from lecturer_pipeline.kinds import Kind
 from lecturer_pipeline.media.audio import split_wav, wav_duration
 from lecturer_pipeline.media.video import AudioTrackEncode, extract_frame, join_video_with_track
 from lecturer_pipeline.model import Artefact
@@ -67,7 +68,7 @@ def render_segments(
     check_licence(engine.name, engine.licence, commercial=commercial)
     params = {"engine": engine.name, "params": engine.params()}
     wanted = input_hash(speech=speech.sha256, portrait=portrait.sha256, **params)
-    existing = reusable(store, catalog, lecture_id, "video_segments", wanted)
+    existing = reusable(store, catalog, lecture_id, Kind.VIDEO_SEGMENTS, wanted)
     if existing and all(store.exists(key) for key in _stored_keys(json.loads(store.get_bytes(existing.key)))):
         total = existing.details.get("render_seconds_sent", 0) + existing.details.get("render_seconds_cached", 0)
         details = {**existing.details, "render_seconds_sent": 0.0, "render_seconds_cached": total, "renders": 0}
@@ -95,7 +96,7 @@ def render_segments(
     manifest = workdir / "segments.json"
     manifest.write_text(json.dumps({"segments": done.manifest, "sound": sound}, indent=1), encoding="utf-8")
     return file_artefact(
-        "video_segments",
+        Kind.VIDEO_SEGMENTS,
         video_segments_manifest_key(lecture_id),
         manifest,
         wanted,
@@ -126,7 +127,7 @@ def assemble_video(
     rendering = {name: segments.details.get(name) for name in ("engine", "licence", "lip_sync", "segments")}
     rendering.update({name: segments.details.get(name, 0) for name in RENDER_COUNTS})
     wanted = input_hash(speech=speech.sha256, segments=segments.sha256)
-    existing = reusable(store, catalog, lecture_id, "video", wanted)
+    existing = reusable(store, catalog, lecture_id, Kind.VIDEO, wanted)
     if existing:
         return Artefact(**{**existing.__dict__, "details": {**existing.details, **rendering}})
 
@@ -146,7 +147,7 @@ def assemble_video(
     poster.unlink()
     video, audio = info.video, info.audio
     return file_artefact(
-        "video",
+        Kind.VIDEO,
         video_key(lecture_id),
         out,
         wanted,

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from lecturer_pipeline.engines.base import SpeakerProfile
 from lecturer_pipeline.errors import InputError, LecturerError
+from lecturer_pipeline.kinds import Kind
 from lecturer_pipeline.media.audio import normalise_voice, validate_reference_voice
 from lecturer_pipeline.model import Artefact
 from lecturer_pipeline.security.consent import (
@@ -34,7 +35,8 @@ def voice_deleted_message(speaker: str, deleted_at: datetime, *, retention_days:
     """What a lecture that needs a pruned voice tells its operator: what happened, and the one fix."""
     return (
         f"the reference voice of speaker {speaker} was deleted on {utc(deleted_at):%Y-%m-%d} after the "
-        f"{retention_days}-day retention period; upload 10–30 s of their speech again to uploads/voice/{speaker}.wav"
+        f"{retention_days}-day retention period; upload 10–30 s of their speech again to "
+        f"{voice_upload_keys(speaker)[0]}"
     )
 
 
@@ -47,7 +49,7 @@ def _stored_voice(vault: VoiceVault, catalog: Catalog, speaker: str) -> dict | N
 
 def _voice_artefact(row: dict) -> Artefact:
     return Artefact(
-        kind="reference_voice",
+        kind=Kind.REFERENCE_VOICE,
         key=row["voice_key"],
         sha256=row["voice_sha256"],
         bytes=0,
@@ -76,7 +78,6 @@ def ingest_reference_voice(
     speaker: str,
     workdir: Path,
     *,
-    lecture_id: str,
     now: datetime,
     retention_days: int,
 ) -> Artefact:
@@ -84,10 +85,11 @@ def ingest_reference_voice(
 
     Nothing happens to a voice without a consent given for that very voice (see security/consent.py). Lectures of
     one new speaker started together take turns (the catalog's speaker lock): the first seals the voice and deletes
-    the upload, the others find the sealed voice and reuse it.
+    the upload, the others find the sealed voice and reuse it. A voice is the speaker's, not a lecture's: errors name
+    the file, and ``lecture_stage`` adds the lecture.
     """
     with catalog.speaker_lock(speaker):
-        return _ingest(vault, catalog, speaker, workdir, lecture_id=lecture_id, now=now, retention_days=retention_days)
+        return _ingest(vault, catalog, speaker, workdir, now=now, retention_days=retention_days)
 
 
 def _ingest(
@@ -96,27 +98,26 @@ def _ingest(
     speaker: str,
     workdir: Path,
     *,
-    lecture_id: str,
     now: datetime,
     retention_days: int,
 ) -> Artefact:
     store = vault.store
-    take_uploaded_consent(store, catalog, speaker, lecture_id=lecture_id)
+    take_uploaded_consent(store, catalog, speaker)
     upload = find_first(store, voice_upload_keys(speaker))
     stored = _stored_voice(vault, catalog, speaker)
     consent = (catalog.get_speaker(speaker) or {}).get("consent")
     if upload is None:
         if stored:
             if not consent:
-                raise InputError(how_to_record_consent(speaker), lecture_id=lecture_id)
+                raise InputError(how_to_record_consent(speaker))
             return _with_details(_voice_artefact(stored), _shown(consent))
         row = catalog.get_speaker(speaker)
         if row and row.get("voice_deleted_at"):
             message = voice_deleted_message(speaker, row["voice_deleted_at"], retention_days=retention_days)
-            raise InputError(message, lecture_id=lecture_id)
+            raise InputError(message)
         raise InputError(
-            f"speaker {speaker} has no reference voice: upload 10–30 s of their speech to uploads/voice/{speaker}.wav",
-            lecture_id=lecture_id,
+            f"speaker {speaker} has no reference voice: upload 10–30 s of their speech to "
+            f"{voice_upload_keys(speaker)[0]}"
         )
     suffix = upload.key.rsplit(".", 1)[-1]
     raw = store.get_file(upload.key, workdir / f"{speaker}-upload.{suffix}")
@@ -128,14 +129,14 @@ def _ingest(
     entry = consent_for_new_voice(catalog, speaker, upload_sha)
     if entry is None:
         raw.unlink(missing_ok=True)
-        raise InputError(no_consent_for_voice(catalog, speaker, upload.key), lecture_id=lecture_id)
+        raise InputError(no_consent_for_voice(catalog, speaker, upload.key))
     consent = entry.as_record()
     try:
         check = validate_reference_voice(raw)
         normalised = workdir / f"{speaker}-reference.wav"
         normalise_voice(raw, normalised)
     except LecturerError as error:
-        raise error.with_context(lecture_id=lecture_id, file=upload.key) from error
+        raise error.with_context(file=upload.key) from error
     finally:
         raw.unlink(missing_ok=True)
     key = reference_voice_key(speaker)
@@ -154,7 +155,7 @@ def _ingest(
     )
     store.delete(upload.key)
     return Artefact(
-        kind="reference_voice",
+        kind=Kind.REFERENCE_VOICE,
         key=key,
         sha256=voice_sha,
         bytes=info.size,
@@ -177,7 +178,7 @@ def build_speaker_profile(vault: VoiceVault, voice: Artefact, speaker: str) -> A
         existing = json.loads(vault.get_bytes(key))
         if existing.get("input_hash") == wanted:
             return Artefact(
-                kind="speaker_embed",
+                kind=Kind.SPEAKER_EMBED,
                 key=key,
                 sha256=voice.sha256,
                 bytes=0,
@@ -194,7 +195,7 @@ def build_speaker_profile(vault: VoiceVault, voice: Artefact, speaker: str) -> A
     )
     info = vault.put_bytes(key, json.dumps({**profile.__dict__, "input_hash": wanted}).encode())
     return Artefact(
-        kind="speaker_embed",
+        kind=Kind.SPEAKER_EMBED,
         key=key,
         sha256=voice.sha256,
         bytes=info.size,

@@ -8,7 +8,7 @@ are read and written through a ``Catalog``'s engine. Passwords arrive here alrea
   line, or before accounts existed) belongs to the operators (admins) only.
 - ``consent_history``: append-only; one row per consent given — who signed (the account and the name typed), when,
   the statement, and the fingerprint (sha256) of the voice upload it was given for. Nothing updates or deletes a row
-  but erasing the speaker (``forget-speaker``), which removes the history with the voice.
+  but erasing the speaker (``forget-speaker``, ``Catalog.erase_speaker``), which removes the history with the voice.
 """
 
 from __future__ import annotations
@@ -171,12 +171,6 @@ class Accounts:
         """The speaker's consent history, oldest first."""
         query = sa.select(consent_history).where(consent_history.c.speaker == speaker).order_by(consent_history.c.id)
         return [_entry(row) for row in self._run("read", query).mappings()]
-
-    def forget(self, connection: sa.Connection, speaker: str) -> int:
-        """Delete the speaker's consent history and owner within the caller's transaction (erasure); rows removed."""
-        removed = connection.execute(consent_history.delete().where(consent_history.c.speaker == speaker)).rowcount
-        connection.execute(speaker_owners.delete().where(speaker_owners.c.speaker == speaker))
-        return removed
 
 
 def _entry(row: Any) -> ConsentEntry:

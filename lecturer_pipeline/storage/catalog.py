@@ -3,7 +3,7 @@
 SQLAlchemy Core, not an ORM: small tables read and written by the assets, the CLI and the operators' tools. The
 script is stored here as TEXT; media only as keys into the object store. The schema is Alembic's (``migrate.py``),
 applied when a catalog is opened. Every write of a row is one ``INSERT … ON CONFLICT`` statement, so runs writing the
-same new row at once never collide; SQL lives here and in the mixins beside it (intake, prune), nowhere else.
+same new row at once never collide; SQL lives here and in the mixins beside it (intake, prune, erasure), nowhere else.
 """
 
 from __future__ import annotations
@@ -22,12 +22,24 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
 from lecturer_pipeline.errors import StorageError
+from lecturer_pipeline.kinds import Kind
+from lecturer_pipeline.storage.catalog_erasure import ErasedRows, ErasureQueries
 from lecturer_pipeline.storage.catalog_intake import IntakeQueries
 from lecturer_pipeline.storage.catalog_prune import PruneQueries
 from lecturer_pipeline.storage.migrate import upgrade
 from lecturer_pipeline.storage.tables import Status, UploadState, artefacts, lectures, metadata, now_utc, speakers
 
-__all__ = ["ArtefactRow", "Catalog", "Status", "UploadState", "artefacts", "lectures", "metadata", "speakers"]
+__all__ = [
+    "ArtefactRow",
+    "Catalog",
+    "ErasedRows",
+    "Status",
+    "UploadState",
+    "artefacts",
+    "lectures",
+    "metadata",
+    "speakers",
+]
 
 # What ``status`` prints: never the script (up to 60 k characters a lecture).
 SUMMARY_COLUMNS = (lectures.c.id, lectures.c.status, lectures.c.stage, lectures.c.video_url, lectures.c.error)
@@ -45,7 +57,7 @@ class ArtefactRow:
     details: dict[str, Any] | None
 
 
-class Catalog(IntakeQueries, PruneQueries):
+class Catalog(IntakeQueries, PruneQueries, ErasureQueries):
     """Reads and writes the tables; every database error becomes a StorageError naming what was attempted."""
 
     def __init__(self, url: str) -> None:
@@ -176,7 +188,7 @@ class Catalog(IntakeQueries, PruneQueries):
 
     def mark_published(self, lecture_id: str, *, video_url: str, run_id: str | None) -> None:
         """COMPLETED, with the URL and the time of publication (what prune reads to keep the lecture's media)."""
-        values = {"status": Status.COMPLETED.value, "stage": "published_lecture", "video_url": video_url}
+        values = {"status": Status.COMPLETED.value, "stage": Kind.PUBLISHED_LECTURE, "video_url": video_url}
         self.upsert_lecture(lecture_id, **values, error=None, run_id=run_id, completed_at=now_utc())
 
     # speakers

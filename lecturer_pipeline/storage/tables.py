@@ -11,6 +11,8 @@ from enum import StrEnum
 
 import sqlalchemy as sa
 
+from lecturer_pipeline.text.languages import DEFAULT_LANGUAGE
+
 metadata = sa.MetaData()
 
 
@@ -44,7 +46,7 @@ lectures = sa.Table(
     sa.Column("course", sa.String(64), nullable=False, index=True),
     sa.Column("title", sa.Text, nullable=False, default=""),
     sa.Column("speaker", sa.String(64), nullable=True, index=True),
-    sa.Column("language", sa.String(16), nullable=False, default="en-us"),
+    sa.Column("language", sa.String(16), nullable=False, default=DEFAULT_LANGUAGE),
     sa.Column("status", sa.String(24), nullable=False, default=Status.PENDING.value),
     sa.Column("stage", sa.String(32), nullable=True),
     sa.Column("script", sa.Text, nullable=True),

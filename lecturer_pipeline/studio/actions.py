@@ -40,7 +40,6 @@ from lecturer_pipeline.studio.ownership import speaker_access
 from lecturer_pipeline.studio.text import plain
 from lecturer_pipeline.uploads import submit_speaker_files
 
-LANGUAGES = ("en-us", "fr-fr", "de", "ja", "ko", "cmn")
 DEFAULT_CONSENT = (
     "I agree that my recorded voice and my portrait are used to generate lecture videos in my name for the courses "
     "I teach. I can withdraw this consent, and have my voice erased, at any time."

@@ -19,10 +19,11 @@ from typing import Any
 
 import gradio as gr
 
-from lecturer_pipeline.studio.actions import DEFAULT_CONSENT, LANGUAGES, Studio
+from lecturer_pipeline.studio.actions import DEFAULT_CONSENT, Studio
 from lecturer_pipeline.studio.auth import Identities
 from lecturer_pipeline.studio.handlers import MODE_PROMPT, MODE_SCRIPT, build_handlers
 from lecturer_pipeline.studio.lectures import LECTURE_COLUMNS
+from lecturer_pipeline.text.languages import DEFAULT_LANGUAGE, LANGUAGE_CODES
 
 __all__ = ["CSS", "MODE_PROMPT", "MODE_SCRIPT", "THEME", "build_app", "launch"]
 
@@ -111,7 +112,7 @@ def build_app(studio: Studio, identities: Identities) -> gr.Blocks:
                         info="used in the lecture's ID",
                         elem_id="short-name",
                     )
-                    language = gr.Dropdown(list(LANGUAGES), value="en-us", label="Language")
+                    language = gr.Dropdown(list(LANGUAGE_CODES), value=DEFAULT_LANGUAGE, label="Language")
                 mode = gr.Radio([MODE_SCRIPT, MODE_PROMPT], value=MODE_SCRIPT, label="Script", elem_id="mode")
                 with gr.Column(visible=True) as script_box:
                     script = gr.Textbox(

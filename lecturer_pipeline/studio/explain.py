@@ -4,22 +4,25 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from lecturer_pipeline.kinds import UPLOAD_STAGE, Kind
 from lecturer_pipeline.storage.catalog import Status
 
-STAGE_WORDS = {
-    "upload": "reading the upload",
-    "lecture_script": "reading or drafting the script",
-    "reference_voice": "checking your voice",
-    "speaker_embed": "preparing your voice profile",
-    "portrait": "preparing your portrait",
-    "speech": "speaking the script",
-    "video": "rendering the video",
-    "slide_deck": "reading your slides",
-    "lecture_video": "composing the lecture video",
-    "captions": "writing the captions",
-    "transcript": "writing the transcript",
-    "lms_package": "packaging it for your LMS",
-    "published_lecture": "publishing it",
+STAGE_WORDS: dict[str, str] = {
+    UPLOAD_STAGE: "reading the upload",
+    Kind.LECTURE_SCRIPT: "reading or drafting the script",
+    Kind.REFERENCE_VOICE: "checking your voice",
+    Kind.SPEAKER_EMBED: "preparing your voice profile",
+    Kind.PORTRAIT: "preparing your portrait",
+    Kind.SLIDE_DECK: "reading your slides",
+    Kind.SPEECH: "speaking the script",
+    Kind.VIDEO_SEGMENTS: "rendering the video",
+    Kind.VIDEO: "joining the video",
+    Kind.QUALITY_REPORT: "checking the quality",
+    Kind.LECTURE_VIDEO: "composing the lecture video",
+    Kind.CAPTIONS: "writing the captions",
+    Kind.TRANSCRIPT: "writing the transcript",
+    Kind.LMS_PACKAGE: "packaging it for your LMS",
+    Kind.PUBLISHED_LECTURE: "publishing it",
 }
 
 
@@ -47,11 +50,11 @@ def _what_to_do(stage: str | None, error: str) -> str:
         return "Sign the consent statement on the Speaker tab, then submit the lecture again."
     if "OLLAMA_HOST" in error:
         return "Drafting is not set up on this server: paste the finished script instead, or ask your operator."
-    if stage in ("upload", "lecture_script"):
+    if stage in (UPLOAD_STAGE, Kind.LECTURE_SCRIPT):
         return "Fix the script or prompt on the Lecture tab and submit the lecture again."
-    if stage in ("reference_voice", "speaker_embed"):
+    if stage in (Kind.REFERENCE_VOICE, Kind.SPEAKER_EMBED):
         return "Record or upload your voice again on the Speaker tab, then submit the lecture again."
-    if stage == "portrait":
+    if stage == Kind.PORTRAIT:
         return "Upload another portrait on the Speaker tab, then submit the lecture again."
     return (
         "This is usually a problem on the server's side: submit the lecture again in a while; if it keeps failing, "

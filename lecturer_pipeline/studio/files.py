@@ -17,10 +17,10 @@ from lecturer_pipeline.media.probe import probe
 from lecturer_pipeline.stages.common import find_first
 from lecturer_pipeline.storage.layout import LECTURE_UPLOADS_PREFIX as LECTURE_UPLOADS
 from lecturer_pipeline.storage.layout import PORTRAIT_UPLOAD_EXTENSIONS, VOICE_UPLOAD_EXTENSIONS, lecture_upload_keys
+from lecturer_pipeline.storage.layout import UPLOADS_PREFIX as UPLOADS
 from lecturer_pipeline.storage.objects import ObjectInfo, ObjectStore
 from lecturer_pipeline.studio.text import plain
 
-UPLOADS = "uploads/"
 MAX_VOICE_BYTES = 25 * 1024 * 1024  # validate_reference_voice's limit, also the server's cap on any upload
 PORTRAIT_EXTENSIONS = (*PORTRAIT_UPLOAD_EXTENSIONS, "bmp", "tif", "tiff")  # converted to PNG before it is uploaded
 

@@ -22,6 +22,7 @@ from lecturer_pipeline.studio.deck import deck_thumbnails
 from lecturer_pipeline.studio.lectures import LectureRequest
 from lecturer_pipeline.studio.ownership import lecture_access
 from lecturer_pipeline.studio.text import plain
+from lecturer_pipeline.text.languages import DEFAULT_LANGUAGE
 
 log = logging.getLogger(__name__)
 
@@ -162,7 +163,7 @@ def build_handlers(studio: actions.Studio, identities: Identities) -> SimpleName
             minutes=minutes,
             audience=audience or "",
             style=style or "",
-            language=language or "en-us",
+            language=language or DEFAULT_LANGUAGE,
             deck=file_path(deck),
         )
         return lectures.submit_from_page(studio, who(request), speaker or "", lecture).message

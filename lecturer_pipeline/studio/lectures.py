@@ -16,6 +16,7 @@ from lecturer_pipeline.deck_uploads import submit_deck
 from lecturer_pipeline.errors import InputError
 from lecturer_pipeline.ids import lecture_id as make_lecture_id
 from lecturer_pipeline.ids import normalise_name, split_lecture_id
+from lecturer_pipeline.kinds import Kind
 from lecturer_pipeline.manifest import LectureManifest
 from lecturer_pipeline.stages.script import approve_draft
 from lecturer_pipeline.storage.accounts import User
@@ -29,16 +30,17 @@ from lecturer_pipeline.studio.files import _inside_uploads, _lecture_upload, _re
 from lecturer_pipeline.studio.ownership import lecture_access, speaker_access
 from lecturer_pipeline.studio.review import quality_verdict
 from lecturer_pipeline.studio.text import plain
+from lecturer_pipeline.text.languages import DEFAULT_LANGUAGE
 from lecturer_pipeline.text.script import clean_script
 from lecturer_pipeline.uploads import submit_lecture
 
 SUBMITTED = "SUBMITTED"  # shown for an upload the pipeline has not picked up yet (no catalog row, or a newer upload)
 # What each finished artefact is called when it is downloaded: (catalog kind, file name pattern).
 DOWNLOADS = (
-    ("lecture_video", "{id}.mp4"),  # the composed lecture video (slides, head, cards, disclosure)
-    ("captions", "{id}.vtt"),
-    ("transcript", "{id}-transcript.txt"),
-    ("lms_package", "{id}-scorm12.zip"),
+    (Kind.LECTURE_VIDEO, "{id}.mp4"),  # the composed lecture video (slides, head, cards, disclosure)
+    (Kind.CAPTIONS, "{id}.vtt"),
+    (Kind.TRANSCRIPT, "{id}-transcript.txt"),
+    (Kind.LMS_PACKAGE, "{id}-scorm12.zip"),
 )
 
 
@@ -61,7 +63,7 @@ class LectureRequest:
     minutes: float | None = None
     audience: str = ""
     style: str = ""
-    language: str = "en-us"
+    language: str = DEFAULT_LANGUAGE
     deck: Path | None = None  # the slides (PDF or PPTX), as ``submit --deck`` takes them
 
 
@@ -275,7 +277,8 @@ def lecture_detail(studio: Studio, user: User, lecture_id: str) -> LectureDetail
             studio.store.get_file(artefact.key, dst)  # streamed: a long video never sits in memory
         files[kind] = dst
     verdict = quality_verdict(studio.store, lid)
-    return LectureDetail(view, files.get("lecture_video"), files.get("captions"), list(files.values()), verdict)
+    files_of = (files.get(Kind.LECTURE_VIDEO), files.get(Kind.CAPTIONS), list(files.values()))
+    return LectureDetail(view, *files_of, verdict)
 
 
 def approve(studio: Studio, user: User, lecture_id: str, text: str | None) -> str:

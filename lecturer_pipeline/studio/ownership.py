@@ -9,14 +9,12 @@ the first account to save it owns it. The command line does not come through her
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-
 from lecturer_pipeline.errors import InputError
 from lecturer_pipeline.ids import normalise_name, split_lecture_id
 from lecturer_pipeline.manifest import parse_manifest, parse_plain_script
 from lecturer_pipeline.security.consent import consent_upload_key
 from lecturer_pipeline.storage.accounts import Accounts, User
-from lecturer_pipeline.storage.catalog import Catalog, lectures
+from lecturer_pipeline.storage.catalog import Catalog
 from lecturer_pipeline.storage.layout import (
     lecture_upload_keys,
     portrait_key,
@@ -37,9 +35,7 @@ def _unused(store: ObjectStore, catalog: Catalog, accounts: Accounts, name: str)
     keys = [*voice_upload_keys(name), *portrait_upload_keys(name), consent_upload_key(name), portrait_key(name)]
     if any(store.exists(key) for key in keys):
         return False
-    with catalog.engine.connect() as connection:
-        used = connection.execute(sa.select(lectures.c.id).where(lectures.c.speaker == name).limit(1)).first()
-    return used is None
+    return not catalog.speaker_lecture_ids(name, limit=1)
 
 
 def speaker_access(

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from lecturer_pipeline.text.chunks import split_sentences
+from lecturer_pipeline.text.languages import DEFAULT_LANGUAGE
 from lecturer_pipeline.text.slides import is_slide_marker
 
 MAX_LINE_CHARS = 42
@@ -114,7 +115,7 @@ def split_phrases(sentence: str, width: int = MAX_LINE_CHARS) -> list[list[str]]
 # --- captions and chapters -------------------------------------------------------------------------------------
 
 
-def caption_cues(timeline: Iterable[Mapping[str, Any]], language: str = "en-us") -> list[Cue]:
+def caption_cues(timeline: Iterable[Mapping[str, Any]], language: str = DEFAULT_LANGUAGE) -> list[Cue]:
     """Cues for every spoken chunk of the timeline, in order and without overlap."""
     cues: list[Cue] = []
     floor = 0.0

@@ -13,19 +13,19 @@ from functools import lru_cache
 
 import pysbd
 
+from lecturer_pipeline.text.languages import DEFAULT, DEFAULT_LANGUAGE, find
 from lecturer_pipeline.text.slides import script_paragraphs
 
 MAX_CHUNK_CHARS = 400
-# Zyphra language codes -> pysbd languages; others fall back to English rules.
-_PYSBD_LANGUAGE = {"en-us": "en", "fr-fr": "fr", "de": "de", "ja": "ja", "cmn": "zh"}
 
 
 @lru_cache(maxsize=8)
 def _segmenter(language: str) -> pysbd.Segmenter:
-    return pysbd.Segmenter(language=_PYSBD_LANGUAGE.get(language, "en"), clean=False)
+    """pysbd's rules for the language (``sentence_rules`` in the registry); an unknown language gets English's."""
+    return pysbd.Segmenter(language=(find(language) or DEFAULT).sentence_rules, clean=False)
 
 
-def split_sentences(paragraph: str, language: str = "en-us") -> list[str]:
+def split_sentences(paragraph: str, language: str = DEFAULT_LANGUAGE) -> list[str]:
     """Sentences of one paragraph, whitespace-trimmed."""
     return [s.strip() for s in _segmenter(language).segment(paragraph) if s.strip()]
 
@@ -60,7 +60,7 @@ def _paragraphs(text: str) -> list[tuple[str, str | None]]:
     return [(paragraph.text, paragraph.section) for paragraph in script_paragraphs(text)]
 
 
-def plan_chunks(text: str, *, language: str = "en-us", max_chars: int = MAX_CHUNK_CHARS) -> list[Chunk]:
+def plan_chunks(text: str, *, language: str = DEFAULT_LANGUAGE, max_chars: int = MAX_CHUNK_CHARS) -> list[Chunk]:
     """Pack whole sentences into chunks of at most ``max_chars``, paragraph by paragraph."""
     chunks: list[Chunk] = []
     for number, (paragraph, section) in enumerate(_paragraphs(text)):

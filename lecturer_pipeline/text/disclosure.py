@@ -6,21 +6,17 @@ the speaker; a deployment may give its own wording with ``LECTURER_DISCLOSURE`` 
 
 from __future__ import annotations
 
-DISCLOSURE = {
-    "en-us": "AI-generated voice and video of {speaker}",
-    "fr-fr": "Voix et vidéo de {speaker} générées par IA",
-    "de": "KI-generierte Stimme und KI-generiertes Video von {speaker}",
-    "ja": "{speaker}のAI生成の音声と映像",
-    "ko": "AI로 생성된 {speaker}의 음성과 영상",
-    "cmn": "由AI生成的{speaker}的语音和视频",
-}
+from lecturer_pipeline.text.languages import DEFAULT, LANGUAGES
+
+# The wording of each language is its registry entry's ``disclosure`` (``text/languages.py``).
+DISCLOSURE = {code: lang.disclosure for code, lang in LANGUAGES.items()}
 
 
 def disclosure_text(speaker: str, language: str, template: str | None = None) -> str:
     """The disclosure sentence in the lecture's language (English for a language without its own wording)."""
-    wording = template or DISCLOSURE.get(language, DISCLOSURE["en-us"])
+    wording = template or DISCLOSURE.get(language, DEFAULT.disclosure)
     return wording.replace("{speaker}", speaker)
 
 
 def english_disclosure(speaker: str) -> str:
-    return DISCLOSURE["en-us"].replace("{speaker}", speaker)
+    return DEFAULT.disclosure.replace("{speaker}", speaker)

@@ -10,16 +10,17 @@ runs the same model), silently: a chunk whose speech needs 34 s comes back as 30
 
 Characters per second at speaking rate 15 (Zonos's default; the rate scales it linearly):
 
-- en-us 13.3: Zonos's own UI estimate (``estimated_generation_duration = 30 * len(text) / 400``), the anchor;
-- fr-fr, de, ko: English's figure times the ratio of characters per phoneme, measured with espeak-ng (the
-  phonemizer Zonos conditions on) on the sample texts in ``SAMPLES`` (en-us 1.419, fr-fr 1.757, de 1.307, ko 0.540
-  characters per phoneme; ``test_text_pacing.py`` measures them again);
-- ja, cmn: espeak-ng cannot phonemize kanji or hanzi, so these are reading rates from the literature (Japanese about
-  7.5 morae/s at about 1.5 morae per character, Mandarin about 4.5 syllables, i.e. characters, per second).
+- English 13.3: Zonos's own UI estimate (``estimated_generation_duration = 30 * len(text) / 400``), the anchor;
+- a language with a measured ``chars_per_phoneme`` (``text/languages.py``): English's figure times its ratio of
+  characters per phoneme to English's (espeak-ng, the phonemizer Zonos conditions on, on its ``pacing_sample``);
+- a language espeak-ng cannot phonemize (Japanese, Mandarin): its ``chars_per_second_at_15`` reading rate.
 """
 
 from __future__ import annotations
 
+from lecturer_pipeline.text.languages import DEFAULT_LANGUAGE, LANGUAGES, Language
+
+_ENGLISH = LANGUAGES[DEFAULT_LANGUAGE]  # the anchor of the pace (Zonos's own estimate is for English)
 MAX_SECONDS = 30.0  # Zonos: max_new_tokens = 86 * 30 (86 codec frames per second)
 HEADROOM = 0.75  # chunks are planned to need at most 22.5 s at the estimated pace
 DEFAULT_RATE = 15.0
@@ -28,24 +29,21 @@ MIN_CHUNK_CHARS = 20
 CAP_MARGIN_SECONDS = 0.3
 TOO_SHORT_SHARE = 0.4
 
-CHARS_PER_PHONEME = {"en-us": 1.419, "fr-fr": 1.757, "de": 1.307, "ko": 0.540}
 _ENGLISH_AT_15 = 400 / 30
-CHARS_PER_SECOND_AT_15 = {
-    **{lang: round(_ENGLISH_AT_15 * cpp / CHARS_PER_PHONEME["en-us"], 2) for lang, cpp in CHARS_PER_PHONEME.items()},
-    "ja": 5.0,
-    "cmn": 4.5,
-}
+# Views of the registry (``text/languages.py``), by language code.
+CHARS_PER_PHONEME = {code: lang.chars_per_phoneme for code, lang in LANGUAGES.items() if lang.chars_per_phoneme}
+SAMPLES = {code: lang.pacing_sample for code, lang in LANGUAGES.items() if lang.pacing_sample}
 
-SAMPLES = {
-    "en-us": "Welcome to the course. In this first lecture we will see how a written script becomes a video. First the "
-    "script is split into sentences, then each sentence is spoken.",
-    "fr-fr": "Bienvenue dans ce cours. Dans cette première leçon, nous verrons comment un texte écrit devient une "
-    "vidéo. D'abord le texte est découpé en phrases, puis chaque phrase est prononcée.",
-    "de": "Willkommen zum Kurs. In dieser ersten Vorlesung sehen wir, wie aus einem geschriebenen Text ein Video wird. "
-    "Zuerst wird der Text in Sätze geteilt, dann wird jeder Satz gesprochen.",
-    "ko": "이 강좌에 오신 것을 환영합니다. 첫 번째 강의에서는 글로 쓴 원고가 어떻게 영상이 되는지 살펴보겠습니다. 먼저 "
-    "원고를 문장으로 나누고 각 문장을 읽습니다.",
-}
+
+def _at_15(lang: Language) -> float:
+    if lang.chars_per_second_at_15 is not None:
+        return lang.chars_per_second_at_15
+    if lang.chars_per_phoneme is None:
+        return _ENGLISH_AT_15
+    return round(_ENGLISH_AT_15 * lang.chars_per_phoneme / _ENGLISH.chars_per_phoneme, 2)
+
+
+CHARS_PER_SECOND_AT_15 = {code: _at_15(lang) for code, lang in LANGUAGES.items()}
 
 
 def chars_per_second(language: str, speaking_rate: float = DEFAULT_RATE) -> float:

@@ -13,11 +13,12 @@ from typing import Any, TypeVar
 
 import dagster as dg
 
+from lecturer_pipeline.kinds import LECTURE_GROUP
 from lecturer_pipeline.model import Artefact
 from lecturer_pipeline.stages.checks import CheckOutcome
 from lecturer_pipeline.storage.objects import ObjectStore
 
-GROUP = "lecture"
+GROUP = LECTURE_GROUP
 F = TypeVar("F", bound=Callable[..., Any])
 
 

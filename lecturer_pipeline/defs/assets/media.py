@@ -13,6 +13,7 @@ from lecturer_pipeline.defs.assets import (
 )
 from lecturer_pipeline.defs.resources import CatalogResource, EnginesResource, ObjectStoreResource, PipelineResource
 from lecturer_pipeline.defs.tracking import lecture_stage
+from lecturer_pipeline.kinds import Kind
 from lecturer_pipeline.model import Artefact, LectureScript
 from lecturer_pipeline.security.licence import check_licence
 from lecturer_pipeline.stages.checks import (
@@ -63,6 +64,7 @@ def speech(
             lecture_script,
             profile,
             step_dir("speech"),
+            fps=engines.video_engine().fps,  # each segment's sound ends on a whole frame of the video engine
             segment_seconds=engines.segment_seconds,
             chunk_seconds=engines.chunk_seconds,
             log=context.log.warning,
@@ -91,7 +93,7 @@ def video_segments(
 ) -> dg.Output[Artefact]:
     """The speech's render segments, each stored once; the manifest lists them. Only this step holds the
     ``kdtalker`` pool slot, so the renderer goes on to the next lecture while this one's video is joined."""
-    with lecture_stage(context, catalog.get_catalog(), "video") as lecture_id:
+    with lecture_stage(context, catalog.get_catalog(), Kind.VIDEO_SEGMENTS) as lecture_id:
         segments = render_segments(
             objects.get_store(),
             catalog.get_catalog(),

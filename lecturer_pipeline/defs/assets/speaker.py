@@ -28,13 +28,12 @@ def reference_voice(
     pipeline: PipelineResource,
 ) -> dg.Output[Artefact]:
     """The speaker's 10–30 s reference voice: validated, loudness-normalised to 16 kHz mono, sealed (AES-256-GCM)."""
-    with lecture_stage(context, catalog.get_catalog(), "reference_voice") as lecture_id:
+    with lecture_stage(context, catalog.get_catalog(), "reference_voice"):
         voice = ingest_reference_voice(
             vault.vault(objects.get_store(), context.log),
             catalog.get_catalog(),
             lecture_script.speaker,
             step_dir("reference_voice"),
-            lecture_id=lecture_id,
             now=datetime.now(UTC),
             retention_days=pipeline.voice_retention_days,
         )

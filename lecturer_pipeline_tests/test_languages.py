@@ -1,0 +1,68 @@
+"""One language registry: every per-language table in the code is a view of ``text/languages.py``."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+import lecturer_pipeline
+from lecturer_pipeline.cli import build_parser
+from lecturer_pipeline.engines import zyphra
+from lecturer_pipeline.engines.espeak import ESPEAK_VOICES
+from lecturer_pipeline.engines.zonos import ESPEAK_CODES, espeak_code
+from lecturer_pipeline.errors import InputError
+from lecturer_pipeline.lms.scorm import language_tag
+from lecturer_pipeline.manifest import parse_manifest
+from lecturer_pipeline.quality.asr import recognise
+from lecturer_pipeline.text import languages
+from lecturer_pipeline.text.disclosure import disclosure_text
+from lecturer_pipeline.text.languages import DEFAULT_LANGUAGE, LANGUAGE_CODES, LANGUAGES
+from lecturer_pipeline.text.pacing import CHARS_PER_SECOND_AT_15
+
+PACKAGE = Path(lecturer_pipeline.__file__).parent
+
+
+@pytest.mark.parametrize("code", LANGUAGE_CODES)
+def test_each_language_round_trips_through_its_espeak_voice_and_zyphra_code(code: str) -> None:
+    language = languages.language(code)
+    assert languages.by_espeak_voice(language.espeak_voice) is language
+    assert languages.by_zyphra_code(language.zyphra_code) is language
+    assert ESPEAK_VOICES[code] == language.espeak_voice and espeak_code(code) == language.zonos_code
+    assert language.zyphra_code in zyphra.LANGUAGES
+    assert language_tag(code) == (language.bcp47, language.native_name)
+    assert disclosure_text("Ada", code) == language.disclosure.replace("{speaker}", "Ada")
+    assert parse_manifest(f'{{"script": "Hi.", "language": "{code}"}}'.encode()).language == code
+    assert CHARS_PER_SECOND_AT_15[code] > 0 and (language.chars_per_phoneme or language.chars_per_second_at_15)
+    submit = build_parser().parse_args(["submit", "--course", "cs101", "--lecture", "sets", "--language", code])
+    assert submit.language == code
+
+
+def test_the_engines_and_the_manifest_know_exactly_the_registry() -> None:
+    assert tuple(ESPEAK_VOICES) == tuple(ESPEAK_CODES) == LANGUAGE_CODES == tuple(CHARS_PER_SECOND_AT_15)
+    assert tuple(lang.zyphra_code for lang in LANGUAGES.values()) == zyphra.LANGUAGES
+    assert DEFAULT_LANGUAGE in LANGUAGES
+    with pytest.raises(InputError, match="unknown language 'xx'"):
+        parse_manifest(b'{"script": "Hi.", "language": "xx"}')
+    with pytest.raises(ValueError, match="unknown language"):
+        languages.language("xx")
+
+
+def test_a_language_without_a_bundled_recogniser_reports_no_wer(tmp_path: Path) -> None:
+    without = [lang.code for lang in LANGUAGES.values() if not lang.recogniser]
+    assert without and [lang.code for lang in LANGUAGES.values() if lang.recogniser] == ["en-us"]
+    heard = recognise(tmp_path / "never-read.wav", "Bonjour.", language=without[0])
+    assert heard.wer is None and "not available" in heard.note
+
+
+def test_no_module_but_the_registry_lists_the_languages() -> None:
+    """A second copy of the list would drift: no other module names a language code the default does not."""
+    others = [code for code in LANGUAGE_CODES if code != DEFAULT_LANGUAGE]
+    pattern = re.compile("|".join(rf"[\"']{re.escape(code)}[\"']" for code in others))
+    copies = [
+        str(path.relative_to(PACKAGE))
+        for path in PACKAGE.rglob("*.py")
+        if path.name != "languages.py" and pattern.search(path.read_text(encoding="utf-8"))
+    ]
+    assert copies == []
