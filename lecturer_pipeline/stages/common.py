@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from lecturer_pipeline.media.probe import MediaInfo
 from lecturer_pipeline.model import Artefact
 from lecturer_pipeline.storage.catalog import Catalog
 from lecturer_pipeline.storage.objects import ObjectInfo, ObjectStore, sha256_file
@@ -53,3 +54,12 @@ def file_artefact(kind: str, key: str, path: Path, wanted_hash: str, **extra: An
         path=path,
         **extra,
     )
+
+
+def video_details(info: MediaInfo) -> dict[str, Any]:
+    """What an operator reads first about a made video: its resolution and codecs."""
+    video, audio = info.video, info.audio
+    return {
+        "resolution": f"{video.width}×{video.height}" if video else None,
+        "codecs": f"{video.codec_name if video else '-'} + {audio.codec_name if audio else '-'}",
+    }

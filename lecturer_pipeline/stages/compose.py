@@ -21,7 +21,7 @@ from lecturer_pipeline.media.compose import FPS, head_segment, join_segments, le
 from lecturer_pipeline.media.video import extract_frame
 from lecturer_pipeline.model import Artefact, LectureScript
 from lecturer_pipeline.security.c2pa_sign import SigningPair, lecture_manifest, sign_mp4, verify_mp4
-from lecturer_pipeline.stages.common import file_artefact, input_hash, reusable
+from lecturer_pipeline.stages.common import file_artefact, input_hash, reusable, video_details
 from lecturer_pipeline.storage.catalog import Catalog
 from lecturer_pipeline.storage.layout import composed_part_key, composed_prefix, lecture_poster_key, lecture_video_key
 from lecturer_pipeline.storage.objects import ObjectStore
@@ -196,7 +196,6 @@ def compose_lecture(
     for stale in list(store.list(composed_prefix(lecture_id))):
         if stale.key not in keep:
             store.delete(stale.key)
-    video, audio = info.video, info.audio
     return file_artefact(
         Kind.LECTURE_VIDEO,
         lecture_video_key(lecture_id),
@@ -205,8 +204,7 @@ def compose_lecture(
         duration=info.duration,
         content_type="video/mp4",
         details={
-            "resolution": f"{video.width}×{video.height}" if video else None,
-            "codecs": f"{video.codec_name if video else '-'} + {audio.codec_name if audio else '-'}",
+            **video_details(info),
             "deck_pages": len(slides["pages"]),
             "parts": len(keys),
             "parts_composed": done.composed,

@@ -24,7 +24,7 @@ from lecturer_pipeline.media.video import AudioTrackEncode, extract_frame, join_
 from lecturer_pipeline.model import Artefact
 from lecturer_pipeline.quality.segments import SegmentGate
 from lecturer_pipeline.security.licence import check_licence
-from lecturer_pipeline.stages.common import file_artefact, input_hash, reusable
+from lecturer_pipeline.stages.common import file_artefact, input_hash, reusable, video_details
 from lecturer_pipeline.storage.catalog import Catalog
 from lecturer_pipeline.storage.layout import (
     poster_key,
@@ -145,7 +145,6 @@ def assemble_video(
     extract_frame(out, poster, at_seconds=min(1.0, info.duration / 2))
     store.put_file(poster_key(lecture_id), poster, content_type="image/jpeg")
     poster.unlink()
-    video, audio = info.video, info.audio
     return file_artefact(
         Kind.VIDEO,
         video_key(lecture_id),
@@ -155,8 +154,7 @@ def assemble_video(
         content_type="video/mp4",
         details={
             **rendering,
-            "resolution": f"{video.width}×{video.height}" if video else None,
-            "codecs": f"{video.codec_name if video else '-'} + {audio.codec_name if audio else '-'}",
+            **video_details(info),
             "poster_key": poster_key(lecture_id),
         },
     )

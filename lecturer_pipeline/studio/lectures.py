@@ -27,7 +27,7 @@ from lecturer_pipeline.studio.actions import Studio, _status, speaker_status
 from lecturer_pipeline.studio.deck import check_deck
 from lecturer_pipeline.studio.explain import _aware, _when, explain
 from lecturer_pipeline.studio.files import _inside_uploads, _lecture_upload, _read_upload, _uploads_by_lecture
-from lecturer_pipeline.studio.ownership import lecture_access, speaker_access
+from lecturer_pipeline.studio.ownership import chosen_lecture, lecture_access, speaker_access
 from lecturer_pipeline.studio.review import quality_verdict
 from lecturer_pipeline.studio.text import plain
 from lecturer_pipeline.text.languages import DEFAULT_LANGUAGE
@@ -252,12 +252,7 @@ class LectureDetail:
 
 def lecture_detail(studio: Studio, user: User, lecture_id: str) -> LectureDetail:
     """One lecture: its status in plain words, its draft when it waits for review, its files when finished."""
-    lid = (lecture_id or "").strip()
-    if not lid:
-        raise InputError("choose a lecture first")
-    split_lecture_id(lid)
-    lecture_access(studio.store, studio.catalog, studio.accounts, user, lid)
-    row = studio.catalog.get_lecture(lid)
+    lid, row = chosen_lecture(studio.store, studio.catalog, studio.accounts, user, lecture_id)
     upload = _lecture_upload(studio.store, lid)
     if row is None and upload is None:
         raise InputError("there is no such lecture", lecture_id=lid)
@@ -283,10 +278,7 @@ def lecture_detail(studio: Studio, user: User, lecture_id: str) -> LectureDetail
 
 def approve(studio: Studio, user: User, lecture_id: str, text: str | None) -> str:
     """Approve a lecture's draft (one of ``user``'s), as reviewed (``text``) or as drafted; returns the key written."""
-    lid = (lecture_id or "").strip()
-    split_lecture_id(lid)
-    lecture_access(studio.store, studio.catalog, studio.accounts, user, lid)
-    row = studio.catalog.get_lecture(lid)
+    lid, row = chosen_lecture(studio.store, studio.catalog, studio.accounts, user, lecture_id)
     upload = _lecture_upload(studio.store, lid)
     view = _view(studio, lid, row, upload, None) if row is not None else None
     if view is None or view.status != Status.AWAITING_APPROVAL.value:

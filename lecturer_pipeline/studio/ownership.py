@@ -97,3 +97,15 @@ def lecture_access(store: ObjectStore, catalog: Catalog, accounts: Accounts, use
         if user.admin:
             return speaker
         raise NotYours("this lecture belongs to no speaker of yours", lecture_id=lecture_id) from None
+
+
+def chosen_lecture(
+    store: ObjectStore, catalog: Catalog, accounts: Accounts, user: User, lecture_id: str | None
+) -> tuple[str, dict | None]:
+    """The lecture a page acts on, once ``user`` may act on it: its ID and its catalog row (None before a run)."""
+    lid = (lecture_id or "").strip()
+    if not lid:
+        raise InputError("choose a lecture first")
+    split_lecture_id(lid)
+    lecture_access(store, catalog, accounts, user, lid)
+    return lid, catalog.get_lecture(lid)

@@ -11,14 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from lecturer_pipeline.errors import InputError
-from lecturer_pipeline.ids import split_lecture_id
 from lecturer_pipeline.quality import report
 from lecturer_pipeline.quality.gate import accept_quality
 from lecturer_pipeline.storage.accounts import User
 from lecturer_pipeline.storage.catalog import Status
 from lecturer_pipeline.storage.objects import ObjectStore
 from lecturer_pipeline.studio.actions import Studio
-from lecturer_pipeline.studio.ownership import lecture_access
+from lecturer_pipeline.studio.ownership import chosen_lecture
 
 
 def quality_verdict(store: ObjectStore, lecture_id: str) -> str:
@@ -49,12 +48,7 @@ class Approved:
 
 def approve_as_is(studio: Studio, user: User, lecture_id: str) -> Approved:
     """Approve a NEEDS_REVIEW lecture of ``user``'s as it is, through the operation behind ``accept-quality``."""
-    lid = (lecture_id or "").strip()
-    if not lid:
-        raise InputError("choose a lecture first")
-    split_lecture_id(lid)
-    lecture_access(studio.store, studio.catalog, studio.accounts, user, lid)
-    row = studio.catalog.get_lecture(lid)
+    lid, row = chosen_lecture(studio.store, studio.catalog, studio.accounts, user, lecture_id)
     status = row["status"] if row else "not made yet"
     if status != Status.NEEDS_REVIEW.value:
         raise InputError(

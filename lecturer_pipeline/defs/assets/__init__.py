@@ -58,23 +58,13 @@ def artefact_output(artefact: Artefact, **extra: object) -> dg.Output[Artefact]:
     return dg.Output(artefact, metadata=metadata)
 
 
-def check_result(name: str, outcome: CheckOutcome) -> dg.AssetCheckResult:
-    """An asset check's result from a domain check; failures are warnings, the artefact is still usable."""
+def check_result(name: str, outcome: CheckOutcome, *, blocking: bool = False) -> dg.AssetCheckResult:
+    """An asset check's result from a domain check. A failure is a warning (the artefact is still usable), or, for a
+    quality check that blocks what comes after (its spec says ``blocking=True``), an ERROR."""
     return dg.AssetCheckResult(
         check_name=name,
         passed=outcome.passed,
-        severity=dg.AssetCheckSeverity.WARN,
-        description=outcome.description,
-        metadata=outcome.metadata,
-    )
-
-
-def blocking_check_result(name: str, outcome: CheckOutcome) -> dg.AssetCheckResult:
-    """A quality check that blocks what comes after: a failure is an ERROR (the spec says ``blocking=True``)."""
-    return dg.AssetCheckResult(
-        check_name=name,
-        passed=outcome.passed,
-        severity=dg.AssetCheckSeverity.ERROR,
+        severity=dg.AssetCheckSeverity.ERROR if blocking else dg.AssetCheckSeverity.WARN,
         description=outcome.description,
         metadata=outcome.metadata,
     )

@@ -6,7 +6,6 @@ import dagster as dg
 
 from lecturer_pipeline.defs.assets import (
     artefact_output,
-    blocking_check_result,
     check_result,
     lecture_asset,
     poster_markdown,
@@ -72,7 +71,9 @@ def speech(
         )
     yield artefact_output(audio)
     yield check_result("speech_duration_plausible", speech_duration_plausible(audio, len(lecture_script.text.split())))
-    yield blocking_check_result("speech_quality", speech_quality_outcome(objects.get_store(), audio, lecture_script))
+    yield check_result(
+        "speech_quality", speech_quality_outcome(objects.get_store(), audio, lecture_script), blocking=True
+    )
 
 
 @lecture_asset(
@@ -134,4 +135,4 @@ def video(
     yield artefact_output(clip, preview=poster_markdown(objects.get_store(), clip, pipeline.signed_url_seconds))
     yield check_result("video_matches_speech", video_matches_speech(clip, speech))
     yield check_result("video_is_h264_aac", video_is_h264_aac(clip))
-    yield blocking_check_result("video_quality", video_quality_outcome(objects.get_store(), lecture_id))
+    yield check_result("video_quality", video_quality_outcome(objects.get_store(), lecture_id), blocking=True)
