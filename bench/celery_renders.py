@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import re
 import shutil
 import tempfile
 import threading
@@ -21,7 +22,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import log, real_servers, sample_media, script_of
+import gradio as gr
+import sqlalchemy as sa
+
+from bench.common import log, median, real_servers, sample_media, script_of
 from lecturer_pipeline.manifest import LectureManifest
 from lecturer_pipeline.uploads import submit_lecture, submit_speaker_files
 from lecturer_pipeline_tests.cluster import DEFAULT_QUEUE, RENDER_QUEUE, celery_cluster
@@ -32,6 +36,8 @@ from lecturer_pipeline_tests.standins.kdtalker import KDTalkerStandIn
 
 GOAL = 1.10  # two render workers: within 1.10× their bound, about twice the throughput of one
 SPEAKER = "ada"
+GENERAL_WORKERS = 2  # workers on the dagster queue, beside the render workers (which take renders only)
+_WORKER_NAME = re.compile(r'"text": "([^"]+@[^"]+)"')  # the "Celery worker" metadata of a step's pickup event
 _RUN_END = """query($runId: ID!) { runOrError(runId: $runId) { ... on Run { endTime } } }"""
 
 
@@ -43,10 +49,10 @@ class TimedKDTalker(KDTalkerStandIn):
         self.spans: list[tuple[float, float]] = []
         self._spans_lock = threading.Lock()
 
-    def gradio_infer(self, source_image: str | None, driven_audio: str | None) -> str:
+    def gradio_infer(self, source_image: str | None, driven_audio: str | None, request: gr.Request) -> str:
         start = time.time()
         try:
-            return super().gradio_infer(source_image, driven_audio)
+            return super().gradio_infer(source_image, driven_audio, request)
         finally:
             with self._spans_lock:
                 self.spans.append((start, time.time()))
@@ -64,6 +70,8 @@ def _one(
     lectures: int,
     seconds: float,
     render_per_second: float,
+    general_workers: int,
+    render_queues: tuple[str, ...],
 ) -> dict[str, Any]:
     broker_url, stop_broker = broker.broker_vhost()
     redis_url, stop_redis = broker.redis_server()
@@ -80,11 +88,14 @@ def _one(
                 backend_url=redis_url,
                 kdtalker_url=talkers[0].url,
                 extra_env={"LECTURER_POOL_LIMITS": f"zyphra=2,kdtalker={renderers},ollama=1"},
+                render_queues=render_queues,
             )
         )
+        for index in range(2, general_workers + 1):
+            cluster.start_worker(f"general{index}", (DEFAULT_QUEUE,), cluster.worker_env)
         for index, talker in enumerate(talkers[1:], start=2):
             env = {**cluster.worker_env, "KDTALKER_URL": talker.url}
-            cluster.start_worker(f"render{index}", (DEFAULT_QUEUE, RENDER_QUEUE), env)
+            cluster.start_worker(f"render{index}", render_queues, env)
         dagster = cluster.dagster
         try:  # stopped before anything is uploaded, so a tick still in flight finds nothing to start
             dagster.stop_sensor("lecture_uploads_sensor")
@@ -115,38 +126,110 @@ def _one(
         ends = [dagster.graphql(_RUN_END, runId=run["runId"])["runOrError"]["endTime"] for run in runs]
         wall = max(ends) - launched_at
         busy = [talker.busy() for talker in talkers]
+        steps = step_breakdown(_dagster_db_url(cluster.worker_env), [run["runId"] for run in runs])
         bound = sum(busy) / renderers
-        return {
+        spans = [span for talker in talkers for span in talker.spans]
+        result = {
             "renderers": renderers,
             "wall_seconds": round(wall, 1),
             "bound_seconds": round(bound, 1),
             "ratio": round(wall / bound, 3),
             "render_busy_seconds": [round(b, 1) for b in busy],
+            "first_render_to_last_seconds": round(max(e for _, e in spans) - min(b for b, _ in spans), 1),
             "renders": [len(t.spans) for t in talkers],
+            "steps": steps,
         }
+        log(f"celery: {renderers} render worker(s): {json.dumps(result)}")
+        return result
+
+
+def _dagster_db_url(env: dict[str, str]) -> str:
+    user, password = env["DAGSTER_PG_USERNAME"], env["DAGSTER_PG_PASSWORD"]
+    auth = f"{user}:{password}" if password else user
+    return f"postgresql+psycopg2://{auth}@{env['DAGSTER_PG_HOST']}:{env['DAGSTER_PG_PORT']}/{env['DAGSTER_PG_DB']}"
+
+
+def step_breakdown(db_url: str, run_ids: list[str]) -> dict[str, Any]:
+    """Where each step's time went, from Dagster's event log (medians over the runs, seconds): ``queued`` from the
+    run sending the Celery task to a worker picking it up, ``setup`` from then to STEP_START (plan, resources),
+    ``body`` the step itself, ``handoff`` from the last step success before a send to that send (the worker's
+    teardown, the result's way back and the executor loop's tick)."""
+    engine = sa.create_engine(db_url)
+    per_step: dict[str, dict[str, list[float]]] = {}
+    handoffs: list[float] = []
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(
+                sa.text("SELECT run_id, step_key, event FROM event_logs WHERE run_id = ANY(:ids) ORDER BY id"),
+                {"ids": run_ids},
+            ).all()
+    finally:
+        engine.dispose()
+    marks: dict[tuple[str, str], dict[str, float]] = {}
+    workers: dict[tuple[str, str], str] = {}
+    last_success: dict[str, float] = {}
+    for run_id, step_key, raw in rows:
+        entry = json.loads(raw)
+        when, message = entry.get("timestamp"), entry.get("user_message") or ""
+        kind = (entry.get("dagster_event") or {}).get("event_type_value")
+        if not step_key or when is None:
+            continue
+        mark = marks.setdefault((run_id, step_key), {})
+        if "Submitting celery task" in message:
+            mark.setdefault("submit", when)
+            if run_id in last_success:
+                handoffs.append(when - last_success.pop(run_id))
+        elif "in celery worker" in message:
+            mark.setdefault("pickup", when)
+            worker = _WORKER_NAME.search(raw)
+            workers[(run_id, step_key)] = worker.group(1).split("@")[0] if worker else "?"
+        elif kind == "STEP_START":
+            mark.setdefault("start", when)
+        elif kind == "STEP_SUCCESS":
+            mark.setdefault("success", when)
+            last_success[run_id] = when
+    spans = {"queued": ("submit", "pickup"), "setup": ("pickup", "start"), "body": ("start", "success")}
+    for (_run, step_key), mark in marks.items():
+        for name, (first, last) in spans.items():
+            if first in mark and last in mark:
+                per_step.setdefault(step_key, {}).setdefault(name, []).append(mark[last] - mark[first])
+    busy: dict[str, float] = {}
+    for key, worker in workers.items():
+        mark = marks[key]
+        if "success" in mark:
+            busy[worker] = busy.get(worker, 0.0) + mark["success"] - mark["pickup"]
+    return {
+        "worker_step_seconds": {worker: round(seconds, 1) for worker, seconds in sorted(busy.items())},
+        "per_step_median": {
+            step: {name: round(median(values), 2) for name, values in spans_of.items()}
+            for step, spans_of in sorted(per_step.items())
+        },
+        "handoff_median": round(median(handoffs), 2),
+        "steps_per_run": round(len(marks) / max(len(run_ids), 1), 1),
+    }
 
 
 def measure(
-    servers: Any, workdir: Path, media: dict[str, Path], *, lectures: int, seconds: float, render_per_second: float
+    servers: Any,
+    workdir: Path,
+    media: dict[str, Path],
+    *,
+    lectures: int,
+    seconds: float,
+    render_per_second: float,
+    general_workers: int = GENERAL_WORKERS,
+    render_only: bool = True,
 ) -> dict[str, Any]:
-    one = _one(
-        servers,
-        workdir / "one",
-        media,
-        renderers=1,
-        lectures=lectures,
-        seconds=seconds,
-        render_per_second=render_per_second,
-    )
-    two = _one(
-        servers,
-        workdir / "two",
-        media,
-        renderers=2,
-        lectures=lectures,
-        seconds=seconds,
-        render_per_second=render_per_second,
-    )
+    render_queues = (RENDER_QUEUE,) if render_only else (DEFAULT_QUEUE, RENDER_QUEUE)
+    common = {
+        "lectures": lectures,
+        "seconds": seconds,
+        "render_per_second": render_per_second,
+        "general_workers": general_workers,
+        "render_queues": render_queues,
+    }
+    one = _one(servers, workdir / "one", media, renderers=1, **common)
+    two = _one(servers, workdir / "two", media, renderers=2, **common)
     log(f"celery: one render worker {one['ratio']}× bound, two {two['ratio']}× bound")
     return {
         "value": two["ratio"],
@@ -157,7 +240,8 @@ def measure(
             "lectures": lectures,
             "target_seconds_per_lecture": seconds,
             "render_seconds_per_video_second": render_per_second,
-            "workers": "general (dagster) + 1 or 2 render workers (dagster,render), --concurrency 1 each",
+            "workers": f"{general_workers} general (dagster) + 1 or 2 render workers ({','.join(render_queues)}), "
+            "--concurrency 1 each",
             "executor": "dagster-celery celery_executor, RabbitMQ broker, Redis backend",
         },
         "details": {
@@ -173,6 +257,12 @@ def main() -> None:
     parser.add_argument("--lectures", type=int, default=12)
     parser.add_argument("--lecture-seconds", type=float, default=15.0)
     parser.add_argument("--render-latency", type=float, default=1.2)
+    parser.add_argument("--general-workers", type=int, default=GENERAL_WORKERS)
+    parser.add_argument(
+        "--render-also-general",
+        action="store_true",
+        help="render workers also take the dagster queue's steps (the Celery test's layout)",
+    )
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="bench-celery-"))
     try:
@@ -185,6 +275,8 @@ def main() -> None:
                 lectures=args.lectures,
                 seconds=args.lecture_seconds,
                 render_per_second=args.render_latency,
+                general_workers=args.general_workers,
+                render_only=not args.render_also_general,
             )
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
