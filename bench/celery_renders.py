@@ -1,13 +1,16 @@
 """(6) Render workers through the Celery executor: a course backfilled on one render worker (pool ``kdtalker=1``, one
 KDTalker stand-in) and on two (``kdtalker=2``, two stand-ins, like two GPUs), wall ÷ bound for each.
 
-The cluster is the Celery test's (``lecturer_pipeline_tests/cluster.py``): webserver and daemon, a general worker on
-the ``dagster`` queue and the render workers on ``dagster,render``, each ``--concurrency 1``, over RabbitMQ and
-Redis, sharing PostgreSQL and S3. The bound is the renderers' busy time ÷ the number of renderers (each stand-in
-renders one call at a time, like one GPU); the clock runs from ``lecturer-pipeline backfill`` to the last run's end.
+The cluster is the Celery test's (``lecturer_pipeline_tests/cluster.py``): webserver and daemon over RabbitMQ and
+Redis, sharing PostgreSQL and S3, with ``--general-workers`` workers on the ``dagster`` queue and the render workers
+on ``render`` only (as beside a GPU: a render worker busy with another kind of step leaves its GPU idle), each
+``--concurrency 1``. Each stand-in renders one call at a time and every call takes ``--render-latency`` × its
+seconds of video in all (KDTalker's own speed, about 21 frames per second of a 25 fps video), its own encoding
+absorbed; the bound is the renderers' busy time ÷ their number. The clock runs from ``lecturer-pipeline backfill``
+to the last run's end. ``details`` says where each step's time went (from Dagster's event log) and how long each
+worker was busy with steps.
 
-Run alone: ``python -m bench.celery_renders --lectures 4 --lecture-seconds 8``.
-"""
+Run alone: ``python -m bench.celery_renders --lectures 4 --lecture-seconds 8``."""
 
 from __future__ import annotations
 
@@ -25,7 +28,7 @@ from typing import Any
 import gradio as gr
 import sqlalchemy as sa
 
-from bench.common import log, median, real_servers, sample_media, script_of
+from bench.common import log, median, real_servers, sample_media, script_of, wav_seconds
 from lecturer_pipeline.manifest import LectureManifest
 from lecturer_pipeline.uploads import submit_lecture, submit_speaker_files
 from lecturer_pipeline_tests.cluster import DEFAULT_QUEUE, RENDER_QUEUE, celery_cluster
@@ -42,17 +45,23 @@ _RUN_END = """query($runId: ID!) { runOrError(runId: $runId) { ... on Run { endT
 
 
 class TimedKDTalker(KDTalkerStandIn):
-    """The KDTalker stand-in, recording when each render call started and ended."""
+    """The KDTalker stand-in as one GPU: each call takes ``render_per_second`` × the seconds of video in all, its
+    own crop and ffmpeg encoding absorbed in that (it sleeps only for what is left), so the bound is the modelled
+    GPU time and not the load of the machine the bench shares; records each call's start and end."""
 
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+    def __init__(self, *, render_per_second: float) -> None:
+        super().__init__()
+        self.render_per_second = render_per_second
         self.spans: list[tuple[float, float]] = []
         self._spans_lock = threading.Lock()
 
     def gradio_infer(self, source_image: str | None, driven_audio: str | None, request: gr.Request) -> str:
-        start = time.time()
+        started, start = time.monotonic(), time.time()
         try:
-            return super().gradio_infer(source_image, driven_audio, request)
+            result = super().gradio_infer(source_image, driven_audio, request)
+            pause = self.render_per_second * wav_seconds(driven_audio or "") - (time.monotonic() - started)
+            time.sleep(max(pause, 0.0))
+            return result
         finally:
             with self._spans_lock:
                 self.spans.append((start, time.time()))
@@ -78,7 +87,7 @@ def _one(
     with contextlib.ExitStack() as stack:
         stack.callback(stop_broker)
         stack.callback(stop_redis)
-        talkers = [stack.enter_context(TimedKDTalker(latency_per_second=render_per_second)) for _ in range(renderers)]
+        talkers = [stack.enter_context(TimedKDTalker(render_per_second=render_per_second)) for _ in range(renderers)]
         cluster = stack.enter_context(
             celery_cluster(
                 workdir,
@@ -170,8 +179,9 @@ def step_breakdown(db_url: str, run_ids: list[str]) -> dict[str, Any]:
     last_success: dict[str, float] = {}
     for run_id, step_key, raw in rows:
         entry = json.loads(raw)
-        when, message = entry.get("timestamp"), entry.get("user_message") or ""
-        kind = (entry.get("dagster_event") or {}).get("event_type_value")
+        event = entry.get("dagster_event") or {}
+        when, kind = entry.get("timestamp"), event.get("event_type_value")
+        message = entry.get("user_message") or event.get("message") or ""  # a worker's engine event has only the latter
         if not step_key or when is None:
             continue
         mark = marks.setdefault((run_id, step_key), {})
