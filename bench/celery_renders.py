@@ -39,6 +39,10 @@ from lecturer_pipeline_tests.standins.kdtalker import KDTalkerStandIn
 
 GOAL = 1.10  # two render workers: within 1.10× their bound, about twice the throughput of one
 SPEAKER = "ada"
+#: Speech per lecture. Long enough that the renders, not each lecture's fixed cost, set the wall time: a course's
+#: first lecture is prepared before any render starts and its last one composed after the last render ends, and
+#: every lecture's dozen non-render steps must keep up with the renders (bench/README.md, figure 6).
+LECTURE_SECONDS = 60.0
 GENERAL_WORKERS = 2  # workers on the dagster queue, beside the render workers (which take renders only)
 _WORKER_NAME = re.compile(r'"text": "([^"]+@[^"]+)"')  # the "Celery worker" metadata of a step's pickup event
 _RUN_END = """query($runId: ID!) { runOrError(runId: $runId) { ... on Run { endTime } } }"""
@@ -225,12 +229,13 @@ def measure(
     media: dict[str, Path],
     *,
     lectures: int,
-    seconds: float,
+    seconds: float | None,
     render_per_second: float,
     general_workers: int = GENERAL_WORKERS,
     render_only: bool = True,
 ) -> dict[str, Any]:
     render_queues = (RENDER_QUEUE,) if render_only else (DEFAULT_QUEUE, RENDER_QUEUE)
+    seconds = LECTURE_SECONDS if seconds is None else seconds
     common = {
         "lectures": lectures,
         "seconds": seconds,
@@ -265,7 +270,7 @@ def measure(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lectures", type=int, default=12)
-    parser.add_argument("--lecture-seconds", type=float, default=15.0)
+    parser.add_argument("--lecture-seconds", type=float, default=LECTURE_SECONDS)
     parser.add_argument("--render-latency", type=float, default=1.2)
     parser.add_argument("--general-workers", type=int, default=GENERAL_WORKERS)
     parser.add_argument(
