@@ -37,7 +37,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--tts-latency", type=float, default=0.5, help="TTS seconds per second of audio (0.5)")
     parser.add_argument("--render-latency", type=float, default=1.2, help="render seconds per second of video (1.2)")
     parser.add_argument("--lectures", type=int, default=12, help="(1, 6) lectures in the course (12)")
-    parser.add_argument("--lecture-seconds", type=float, default=15.0, help="(1, 6) speech per lecture, seconds (15)")
+    parser.add_argument("--lecture-seconds", type=float, default=15.0, help="(1) speech per lecture, seconds (15)")
+    parser.add_argument(
+        "--celery-lecture-seconds", type=float, default=None, help="(6) speech per lecture, seconds (60)"
+    )
     parser.add_argument(
         "--max-concurrent-runs", type=int, default=None, help="(1) the run queue's limit (dagster.yaml's: 4)"
     )
@@ -137,7 +140,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                         workdir / f"celery-{i}",
                         celery_media,
                         lectures=args.lectures,
-                        seconds=args.lecture_seconds,
+                        seconds=args.celery_lecture_seconds,
                         render_per_second=args.render_latency,
                     ),
                     args.repeats,

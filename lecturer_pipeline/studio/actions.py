@@ -55,6 +55,7 @@ class Studio:
     workdir: Path
     drafting: bool = False  # a script model (OLLAMA_HOST) is configured, so prompts can be drafted
     sensor_seconds: int = 30
+    dagster_url: str | None = None  # the webserver that runs a lecture approved as it is (LECTURER_DAGSTER_URL)
 
     @functools.cached_property
     def accounts(self) -> Accounts:
@@ -77,6 +78,7 @@ class Studio:
             workdir=workdir,
             drafting=bool(settings.ollama_host),
             sensor_seconds=settings.lecturer_sensor_interval_seconds,
+            dagster_url=settings.lecturer_dagster_url,
         )
 
 

@@ -2,8 +2,10 @@
 
 The button does what ``lecturer-pipeline accept-quality <lecture>`` does — it calls the same operation,
 ``quality.gate.accept_quality``, recording the signed-in account as the approver — and only for a lecture that is
-NEEDS_REVIEW and belongs to one of the user's speakers (an admin: any; see ``ownership``). Like the command, it
-does not start a run: the lecture is PENDING again, and the next run of it reuses the approved answers.
+NEEDS_REVIEW and belongs to one of the user's speakers (an admin: any; see ``ownership``). The lecture is PENDING
+again; the studio then asks the Dagster webserver (``LECTURER_DAGSTER_URL``) to run it, as a one-lecture backfill —
+what ``backfill`` launches, so it goes through the run queue and the pools. Where no webserver answers, the message
+says so and names the command that runs it; either way the next run reuses the approved answers.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from lecturer_pipeline.errors import InputError
+from lecturer_pipeline.operations.backfill import BackfillError, DagsterGraphQL
 from lecturer_pipeline.quality import report
 from lecturer_pipeline.quality.gate import accept_quality
 from lecturer_pipeline.storage.accounts import User
@@ -18,6 +21,8 @@ from lecturer_pipeline.storage.catalog import Status
 from lecturer_pipeline.storage.objects import ObjectStore
 from lecturer_pipeline.studio.actions import Studio
 from lecturer_pipeline.studio.ownership import chosen_lecture
+
+APPROVED_TAGS = {"lecturer/approved-as-is": "true"}
 
 
 def quality_verdict(store: ObjectStore, lecture_id: str) -> str:
@@ -35,23 +40,36 @@ def quality_verdict(store: ObjectStore, lecture_id: str) -> str:
 class Approved:
     lecture_id: str
     chunks: list[int]  # the chunk numbers (1-based) approved as they are
+    backfill: str | None = None  # the webserver's backfill that runs it now
+    not_started: str | None = None  # why no run was started (the webserver did not answer)
 
     @property
     def message(self) -> str:
         chunks = ", ".join(map(str, self.chunks)) or "none (nothing was failing)"
+        kept = f"Approved as it is: part(s) {chunks} are kept as they were made. The lecture is PENDING again"
+        if self.backfill:
+            return f"{kept} and runs now (Dagster backfill {self.backfill}); nothing is spoken again."
         return (
-            f"Approved as it is: part(s) {chunks} are kept as they were made. The lecture is PENDING again and goes on "
-            f"to the video when it runs next (`lecturer-pipeline materialize {self.lecture_id}`); nothing is spoken "
-            "again."
+            f"{kept}; the studio could not start its run ({self.not_started}), so run "
+            f"`lecturer-pipeline materialize {self.lecture_id}`; nothing is spoken again."
         )
 
 
 def approve_as_is(studio: Studio, user: User, lecture_id: str) -> Approved:
-    """Approve a NEEDS_REVIEW lecture of ``user``'s as it is, through the operation behind ``accept-quality``."""
+    """Approve a NEEDS_REVIEW lecture of ``user``'s as it is, through the operation behind ``accept-quality``, then
+    start its run through the webserver."""
     lid, row = chosen_lecture(studio.store, studio.catalog, studio.accounts, user, lecture_id)
     status = row["status"] if row else "not made yet"
     if status != Status.NEEDS_REVIEW.value:
         raise InputError(
             f"is not held for review (status: {status}): there is nothing to approve as it is", lecture_id=lid
         )
-    return Approved(lid, accept_quality(studio.store, studio.catalog, lid, by=user.name))
+    chunks = accept_quality(studio.store, studio.catalog, lid, by=user.name)
+    if not studio.dagster_url:
+        return Approved(lid, chunks, not_started="no LECTURER_DAGSTER_URL")
+    try:
+        webserver = DagsterGraphQL(studio.dagster_url, timeout=10.0)
+        title = f"{lid} approved as it is by {user.name}"
+        return Approved(lid, chunks, backfill=webserver.launch_backfill([lid], tags=APPROVED_TAGS, title=title))
+    except BackfillError as error:
+        return Approved(lid, chunks, not_started=str(error))

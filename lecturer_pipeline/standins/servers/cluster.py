@@ -180,8 +180,11 @@ def celery_cluster(
     backend_url: str,
     kdtalker_url: str | None = None,
     extra_env: dict[str, str] | None = None,
+    render_queues: tuple[str, ...] = (DEFAULT_QUEUE, RENDER_QUEUE),
 ) -> Iterator[Cluster]:
-    """Webserver, daemon and the two workers over fresh databases and a fresh bucket; everything stopped after."""
+    """Webserver, daemon and the two workers over fresh databases and a fresh bucket; everything stopped after.
+
+    ``render_queues``: the render worker's queues (``(RENDER_QUEUE,)``: renders only, as beside a GPU)."""
     bucket = f"lecturer-cluster-{uuid.uuid4().hex[:10]}"
     with contextlib.ExitStack() as stack:
         dagster_db, drop_dagster = postgres.create_database(pg_admin_url)
@@ -225,7 +228,7 @@ def celery_cluster(
         stack.callback(cluster.stop_workers)
         cluster.start_worker("general", (DEFAULT_QUEUE,), cluster.worker_env)
         render_env = {**cluster.worker_env, **({"KDTALKER_URL": kdtalker_url} if kdtalker_url else {})}
-        cluster.start_worker("render", (DEFAULT_QUEUE, RENDER_QUEUE), render_env)
+        cluster.start_worker("render", render_queues, render_env)
         yield cluster
 
 
