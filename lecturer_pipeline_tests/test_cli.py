@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import http.server
-import json
 import subprocess
-import threading
 from pathlib import Path
 
 import dagster as dg
 
 from lecturer_pipeline.storage.catalog import Catalog, Status
 from lecturer_pipeline_tests.pipeline_helpers import SCRIPT, assert_playable_lecture_video, run_cli, submit_cli_args
+from lecturer_pipeline_tests.webserver_standin import webserver_standin
 
 
 def _cli(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -61,41 +59,6 @@ def test_input_errors_go_to_stderr_without_a_traceback(tmp_path: Path) -> None:
     assert bad_name.returncode == 2 and "course name" in bad_name.stderr and "Traceback" not in bad_name.stderr
 
 
-class _WebserverStandIn(http.server.ThreadingHTTPServer):
-    """The Dagster webserver's GraphQL endpoint as ``backfill`` uses it: it lists the lecture partitions and records
-    each backfill launched, answering with an ID. The catalog the CLI reads the lectures' statuses from is real."""
-
-    def __init__(self, partitions: list[str]) -> None:
-        super().__init__(("127.0.0.1", 0), _GraphQLHandler)
-        self.partitions = partitions
-        self.launched: list[dict] = []
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
-
-
-class _GraphQLHandler(http.server.BaseHTTPRequestHandler):
-    server: _WebserverStandIn
-
-    def do_POST(self) -> None:
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        if "launchPartitionBackfill" in body["query"]:
-            self.server.launched.append(body["variables"]["params"])
-            data = {"launchPartitionBackfill": {"__typename": "LaunchBackfillSuccess", "backfillId": "bf1"}}
-        else:
-            data = {"assetNodeOrError": {"__typename": "AssetNode", "partitionKeys": self.server.partitions}}
-        payload = json.dumps({"data": data}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
 def test_backfill_from_failure_takes_only_the_courses_failed_lectures(tmp_path: Path, pg_url: str) -> None:
     """README: "`--from-failure` takes only the course's FAILED lectures" — from the catalog, whatever Dagster lists."""
     statuses = {
@@ -109,15 +72,10 @@ def test_backfill_from_failure_takes_only_the_courses_failed_lectures(tmp_path: 
     for lecture_id, status in statuses.items():
         catalog.upsert_lecture(lecture_id, course=lecture_id.split("--")[0], speaker="ada", status=status.value)
     catalog.dispose()
-    webserver = _WebserverStandIn(sorted(statuses))
-    threading.Thread(target=webserver.serve_forever, daemon=True).start()
-    env = {"LECTURER_DATABASE_URL": pg_url, "LECTURER_DAGSTER_URL": webserver.url}
-    try:
+    with webserver_standin(sorted(statuses)) as webserver:
+        env = {"LECTURER_DATABASE_URL": pg_url, "LECTURER_DAGSTER_URL": webserver.url}
         failed_only = run_cli(tmp_path / "home", "backfill", "--course", "cs101", "--from-failure", env=env)
         every = run_cli(tmp_path / "home", "backfill", "--course", "cs101", env=env)
-    finally:
-        webserver.shutdown()
-        webserver.server_close()
     assert failed_only.returncode == 0, failed_only.stderr
     assert failed_only.stdout.splitlines() == ["lecture: cs101--proofs", "lecture: cs101--sets", "backfill: bf1"]
     assert every.returncode == 0, every.stderr

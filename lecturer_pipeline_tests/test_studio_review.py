@@ -269,3 +269,40 @@ def test_a_pptx_deck_is_converted_to_count_its_pages_and_stored_as_uploaded(
     stored = studio.store.get_bytes("uploads/lectures/cs101/from-pptx.pptx")
     assert stored == pptx.read_bytes(), "the PPTX itself is uploaded; the pipeline converts it again when it runs"
     assert not studio.store.exists("uploads/lectures/cs101/from-pptx.pdf")
+
+
+def test_approving_as_it_is_starts_the_lectures_run_through_the_webserver(tmp_path: Path) -> None:
+    """With a webserver (LECTURER_DAGSTER_URL), *Approve as it is* launches the lecture's one-partition backfill, as
+    `backfill` would; without one, it says so and names the command that runs it."""
+    from lecturer_pipeline.storage.local import LocalObjectStore
+    from lecturer_pipeline.studio import review
+    from lecturer_pipeline.studio.actions import Studio
+    from lecturer_pipeline_tests.webserver_standin import webserver_standin
+
+    lid, chunk = "cs101--sets", {"index": 0, "text": "Sets.", "passed": False, "hash": "c" * 64}
+    store, catalog = LocalObjectStore(tmp_path / "objects"), Catalog(f"sqlite:///{tmp_path / 'catalog.sqlite'}")
+    accounts = Accounts(catalog)
+    ann = accounts.add_user("ann", "lecturer", None)
+    accounts.give("ada", "ann")
+
+    def held() -> None:
+        catalog.upsert_lecture(lid, course="cs101", speaker="ada", status=Status.NEEDS_REVIEW.value)
+        report.put_json(store, report.speech_report_key(lid), {"lecture_id": lid, "passed": False, "chunks": [chunk]})
+        store.put_bytes(report.review_audio_key(lid, chunk["hash"]), b"RIFF", content_type="audio/wav")
+
+    held()
+    with webserver_standin([lid]) as webserver:
+        approved = review.approve_as_is(Studio(store, catalog, tmp_path, dagster_url=webserver.url), ann, lid)
+    assert approved.backfill == "bf1" and "runs now (Dagster backfill bf1)" in approved.message
+    assert [params["partitionNames"] for params in webserver.launched] == [[lid]]
+    assert catalog.get_lecture(lid)["status"] == Status.PENDING.value
+
+    held()
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    url = f"http://127.0.0.1:{closed.getsockname()[1]}"  # bound, never listening: refused at once
+    approved = review.approve_as_is(Studio(store, catalog, tmp_path, dagster_url=url), ann, lid)
+    closed.close()
+    assert approved.backfill is None and f"lecturer-pipeline materialize {lid}" in approved.message
+    assert "cannot reach the Dagster webserver" in approved.message
+    catalog.dispose()
