@@ -79,7 +79,10 @@ def measure(
         load_seconds = time.perf_counter() - started
 
         started = time.perf_counter()
-        speech = synthesize_speech(store, catalog, engine, script, profile, workdir / "speech", quality=True)
+        renderer = KDTalkerVideoEngine(kdtalker.url)
+        speech = synthesize_speech(
+            store, catalog, engine, script, profile, workdir / "speech", fps=renderer.fps, quality=True
+        )
         speech_wall = time.perf_counter() - started
         assert speech.path is not None
         store.put_file(speech.key, speech.path, content_type="audio/wav")
@@ -87,9 +90,7 @@ def measure(
             "portrait", "bench/portrait.png", sha256_file(samples["portrait"]), 0, "", path=samples["portrait"]
         )
         started = time.perf_counter()
-        segments = render_segments(
-            store, catalog, KDTalkerVideoEngine(kdtalker.url), script.lecture_id, speech, portrait, workdir / "video"
-        )
+        segments = render_segments(store, catalog, renderer, script.lecture_id, speech, portrait, workdir / "video")
         video_wall = time.perf_counter() - started
     catalog.dispose()
     audio_seconds = speech.duration or 0.0

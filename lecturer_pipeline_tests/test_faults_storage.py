@@ -93,17 +93,20 @@ def instance() -> Iterator[dg.DagsterInstance]:
 
 
 @contextmanager
-def outage_during_render(kdtalker: KDTalkerStandIn, take_down: Callable[[], None]) -> Iterator[None]:
+def outage_during_render(
+    kdtalker: KDTalkerStandIn, take_down: Callable[[], None], *, first_stored: Callable[[], bool] = lambda: True
+) -> Iterator[None]:
     """Run ``take_down`` once KDTalker is asked for the second segment of the run inside the block.
 
-    The first segment is stored by then (the stage stores each segment before asking for the next), and the
-    second one is still rendering, so the outage hits the video stage in the middle of its work.
+    The first segment is checked (and stored, if it passes) while the second renders (``quality/beside.py``):
+    ``first_stored`` says when it is, so the outage hits the video stage in the middle of its work with the first
+    segment kept and the second one still rendering.
     """
     wanted = kdtalker.calls + 2
     done, failed, cancelled = threading.Event(), [], threading.Event()
 
     def watch() -> None:
-        while kdtalker.calls < wanted:
+        while kdtalker.calls < wanted or not first_stored():
             if cancelled.wait(0.02):
                 return
         try:
@@ -170,7 +173,8 @@ def test_s3_gateway_lost_mid_render_then_back(tmp_path, sample_media, pg_url, ou
 
     started = time.monotonic()
     try:
-        with outage_during_render(kdtalker, lambda: stop_gateway(workdir)):
+        stored = lambda: s3.list_objects_v2(Bucket=bucket, Prefix=video_segments_prefix(lecture_id))["KeyCount"] > 0  # noqa: E731
+        with outage_during_render(kdtalker, lambda: stop_gateway(workdir), first_stored=stored):
             failed = run(defs, instance, lecture_id)
     finally:
         start_gateway(workdir)

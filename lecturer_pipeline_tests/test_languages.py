@@ -63,6 +63,10 @@ def test_no_module_but_the_registry_lists_the_languages() -> None:
     copies = [
         str(path.relative_to(PACKAGE))
         for path in PACKAGE.rglob("*.py")
-        if path.name != "languages.py" and pattern.search(path.read_text(encoding="utf-8"))
+        # The stand-ins mirror what the real services accept (upstream's lists, not ours): they may not import the
+        # registry (import-linter), and a copy of ours there would hide a language the service refuses.
+        if path.name != "languages.py"
+        and "standins" not in path.parts
+        and pattern.search(path.read_text(encoding="utf-8"))
     ]
     assert copies == []

@@ -118,6 +118,6 @@ def test_chunks_made_before_a_failure_are_kept_for_the_retry(tmp_path: Path, sam
     zyphra.reset()
     zyphra.fail_next(("delay", 0), ("delay", 0), ("status", 400))
     with pytest.raises(ServiceError):
-        synthesize_speech(store, catalog, engine, script, profile, tmp_path, quality=True)
+        synthesize_speech(store, catalog, engine, script, profile, tmp_path, fps=25, quality=True)
     assert len(list(store.list(speech_chunks_prefix(script.lecture_id)))) == 2
     catalog.dispose()

@@ -42,14 +42,8 @@ class CheckQueue(Generic[Item, Verdict]):
             self.waited_seconds += time.perf_counter() - started
             yield item, verdict
 
-    def close(self, keep_passing: Callable[[Item, Verdict], None] | None = None) -> None:
-        """Stop the thread. After a failed step, ``keep_passing`` is handed each answer still pending whose check
-        passed (so the retried step does not pay for it again); others are dropped, and made again then."""
-        try:
-            if keep_passing is not None:
-                for item, verdict in self.drain():
-                    if getattr(verdict, "passed", False):
-                        keep_passing(item, verdict)
-        finally:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pending.clear()
+    def close(self) -> None:
+        """Stop the thread once the checks already submitted have run (a check stores what passes: a failed step
+        keeps those answers)."""
+        self._pool.shutdown(wait=True)
+        self._pending.clear()

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from lecturer_pipeline.engines.base import SpeakerProfile, SpeechEngine
-from lecturer_pipeline.errors import InputError, NeedsReview
+from lecturer_pipeline.errors import InputError
 from lecturer_pipeline.kinds import Kind
 from lecturer_pipeline.quality import report as r
 from lecturer_pipeline.quality import thresholds as t
@@ -67,14 +67,17 @@ class SpeechGate:
     def __enter__(self) -> SpeechGate:
         return self
 
-    def __exit__(self, error: type[BaseException] | None, *_: object) -> None:
-        """On a failure (a service error on a later chunk, say), the answers already made and passing are
-        still stored, so the retried step does not pay for them again."""
-        failed = error is not None and not issubclass(error, NeedsReview)
-        self._queue.close(keep_passing=self._keep if failed else None)
+    def __exit__(self, *_: object) -> None:
+        """Waits for a check still running: a passing answer is stored by its check, so after a failure (a service
+        error on a later chunk, say) the retried step does not pay for it again."""
+        self._queue.close()
 
     def _check(self, answer: _Answer) -> ChunkVerdict:
-        return self.checker.check(answer.index, answer.text, answer.local)
+        """On the checks' thread: check an answer and, if it passes, store it at once as good."""
+        verdict = self.checker.check(answer.index, answer.text, answer.local)
+        if verdict.passed:
+            self._store(answer, verdict)
+        return verdict
 
     def produce(
         self, index: int, text: str, chunk_key: str, chunk_hash: str, local: Path, speak: Callable[[Path, int], int]
@@ -88,16 +91,17 @@ class SpeechGate:
         return requests
 
     def settle(self) -> None:
-        """Wait for the pending verdicts (asking failing chunks once more): every chunk's file is final after it."""
+        """Wait for the pending verdicts, asking a failing chunk once more: every chunk's file is final after it."""
         for answer, verdict in self._queue.drain():
-            self._keep(answer, verdict)
+            if not verdict.passed:
+                verdict, requests = ask_again(answer.speak, self.checker, verdict, answer.local)
+                self.requests_again += requests
+                self.chars_again += requests * len(answer.text)
+                self._store(answer, verdict)
+            self.verdicts.append(verdict)
 
-    def _keep(self, answer: _Answer, verdict: ChunkVerdict) -> None:
+    def _store(self, answer: _Answer, verdict: ChunkVerdict) -> None:
         """Store a checked chunk: as good under its hash, or, failing twice, under ``quality/review/``."""
-        if not verdict.passed:
-            verdict, requests = ask_again(answer.speak, self.checker, verdict, answer.local)
-            self.requests_again += requests
-            self.chars_again += requests * len(answer.text)
         verdict.hash = answer.chunk_hash
         if verdict.passed:
             self.store.put_file(answer.chunk_key, answer.local, content_type="audio/wav")
@@ -105,7 +109,6 @@ class SpeechGate:
             key = r.review_audio_key(self.lecture_id, answer.chunk_hash)
             self.store.put_file(key, answer.local, content_type="audio/wav")
         r.put_json(self.store, r.chunk_verdict_key(self.lecture_id, answer.chunk_hash), verdict.to_json())
-        self.verdicts.append(verdict)
 
     def cached(self, index: int, chunk_hash: str) -> None:
         """A chunk found stored: it passed (or was approved) when it was made; its verdict is read back."""

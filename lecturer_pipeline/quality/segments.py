@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 from lecturer_pipeline.engines.base import VideoEngine
-from lecturer_pipeline.errors import NeedsReview
 from lecturer_pipeline.quality import report as r
 from lecturer_pipeline.quality.beside import CheckQueue
 from lecturer_pipeline.quality.video import SegmentVerdict, check_segment, portrait_has_face
@@ -45,45 +44,42 @@ class SegmentGate:
     def __enter__(self) -> SegmentGate:
         return self
 
-    def __exit__(self, error: type[BaseException] | None, *_: object) -> None:
-        """On a failure, the segments already rendered and passing are still stored (a retry renders only
-        the rest)."""
-        failed = error is not None and not issubclass(error, NeedsReview)
-        self._queue.close(keep_passing=self._keep if failed else None)
+    def __exit__(self, *_: object) -> None:
+        """Waits for a check still running: a passing segment is stored by its check, so after a failure a retry
+        renders only the rest."""
+        self._queue.close()
 
     def _check(self, render: _Render) -> SegmentVerdict:
-        return check_segment(
+        """On the checks' thread: check a render and, if it passes, store it at once as good."""
+        verdict = check_segment(
             render.index, render.clip, render.wav, lip_sync=self.lip_sync, expect_face=self.expect_face
         )
-
-    def render(self, index: int, portrait_png: Path, wav: Path, clip: Path, key: str) -> None:
-        """Render one segment while the previous one is checked, settle the previous one (rendering it once more
-        if it failed), and queue this one for its check (``wav`` must stay until ``finish``). A passing clip is
-        stored under ``key``."""
-        self.engine.render(portrait_png, wav, clip)
-        for previous, verdict in self._queue.drain():
-            self._settle(previous, verdict)
-        self._queue.submit(_Render(index, portrait_png, wav, clip, key))
-
-    def _settle(self, render: _Render, verdict: SegmentVerdict) -> None:
-        if not verdict.passed:
-            first = verdict.problems
-            self.engine.render(render.portrait_png, render.wav, render.clip)
-            self.rendered_again.append(render.wav)
-            verdict = self._check(render)
-            verdict.notes.append(f"first render failed: {'; '.join(first)}")
-        self._keep(render, verdict)
-
-    def _keep(self, render: _Render, verdict: SegmentVerdict) -> None:
         if verdict.passed:
             self.store.put_file(render.key, render.clip, content_type="video/mp4")
-        self.verdicts.append(verdict)
+        return verdict
+
+    def render(self, index: int, portrait_png: Path, wav: Path, clip: Path, key: str) -> None:
+        """Render one segment while the previous one is checked (and, passing, stored), settle the previous one
+        (rendering it once more if it failed), and queue this one for its check (``wav`` must stay until
+        ``finish``)."""
+        self.engine.render(portrait_png, wav, clip)
+        self._settle()
+        self._queue.submit(_Render(index, portrait_png, wav, clip, key))
+
+    def _settle(self) -> None:
+        for render, verdict in self._queue.drain():
+            if not verdict.passed:
+                first = verdict.problems
+                self.engine.render(render.portrait_png, render.wav, render.clip)
+                self.rendered_again.append(render.wav)
+                verdict = self._check(render)  # stores it if it passes now
+                verdict.notes.append(f"first render failed: {'; '.join(first)}")
+            self.verdicts.append(verdict)
 
     def finish(self) -> dict[str, Any]:
         """Wait for the last verdicts; store the video part of the report; raise NeedsReview when a segment failed
         twice."""
-        for render, verdict in self._queue.drain():
-            self._settle(render, verdict)
+        self._settle()
         failing = [v for v in self.verdicts if not v.passed]
         qa_seconds = round(sum(v.qa_seconds for v in self.verdicts), 3)
         part = {
