@@ -188,9 +188,11 @@ def test_s3_gateway_lost_mid_render_then_back(tmp_path, sample_media, pg_url, ou
     assert "Could not connect to the endpoint URL" in failed.error
     row = catalog.get_lecture(lecture_id)
     assert (row["status"], row["stage"], row["error"]) == ("FAILED", "video_segments", failed.error)
-    # The first attempt failed storing the segment that was rendering when the gateway went away.
+    # The first attempt failed at its next S3 request after the gateway went away: storing the segment that was
+    # rendering (its check stores it) or looking up whether the next segment is stored already.
     first_failure = _failure_messages(instance, failed.run_id, "video_segments")[0]
-    assert re.search(rf"uploading {re.escape(video_segments_prefix(lecture_id))}\S+ failed on s3", first_failure)
+    segment = rf"(uploading|inspecting) {re.escape(video_segments_prefix(lecture_id))}\S+ failed on s3"
+    assert re.search(segment, first_failure), first_failure
     assert failed_seconds < 60, f"a lost gateway should fail the run after bounded retries, took {failed_seconds:.0f}s"
 
     # Nothing half-made is visible: no video under its final key, no upload left unfinished, only whole segments.
