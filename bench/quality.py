@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -86,9 +87,9 @@ def measure(
         speech_wall = time.perf_counter() - started
         assert speech.path is not None
         store.put_file(speech.key, speech.path, content_type="audio/wav")
-        portrait = Artefact(
-            "portrait", "bench/portrait.png", sha256_file(samples["portrait"]), 0, "", path=samples["portrait"]
-        )
+        png = workdir / "portrait.png"  # the stage deletes its local inputs when done: a copy of the sample
+        shutil.copyfile(samples["portrait"], png)
+        portrait = Artefact("portrait", "bench/portrait.png", sha256_file(png), 0, "", path=png)
         started = time.perf_counter()
         segments = render_segments(store, catalog, renderer, script.lecture_id, speech, portrait, workdir / "video")
         video_wall = time.perf_counter() - started
