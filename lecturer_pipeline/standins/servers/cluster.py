@@ -119,7 +119,8 @@ class Cluster:
             command = ["unshare", "-m", "--propagation", "private", *command]
         log = self.workdir / "logs" / f"worker-{name}.log"
         log.parent.mkdir(exist_ok=True)
-        environment = {**env, "LECTURER_SANDBOX_DAGSTER_YAML": self.dagster_yaml}
+        keep = os.pathsep.join(str(path) for path in (REPO, Path(sys.prefix)))  # code the worker runs, even in /tmp
+        environment = {**env, "LECTURER_SANDBOX_DAGSTER_YAML": self.dagster_yaml, "LECTURER_SANDBOX_KEEP": keep}
         with open(log, "w") as sink:
             process = subprocess.Popen(
                 command, cwd=REPO, env=environment, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True
