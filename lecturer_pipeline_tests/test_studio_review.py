@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import socket
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
@@ -27,12 +26,10 @@ from lecturer_pipeline.settings import Settings
 from lecturer_pipeline.standins.zyphra import ZyphraStandIn
 from lecturer_pipeline.storage.accounts import Accounts
 from lecturer_pipeline.storage.catalog import Catalog, Status
-from lecturer_pipeline.storage.objects import ObjectStore
 from lecturer_pipeline.studio.app import MODE_SCRIPT, launch
 from lecturer_pipeline_tests.pipeline_helpers import CONSENT, run
+from lecturer_pipeline_tests.studio_running import PASSWORDS, ROLES, Running, free_port
 
-PASSWORDS = {"ann": "ann-password-1", "ben": "ben-password-2", "ops": "ops-password-3"}
-ROLES = {"ann": "lecturer", "ben": "lecturer", "ops": "admin"}
 ARTIFACTS = Path(__file__).parent / "artifacts"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -47,27 +44,6 @@ pytestmark = [
 ]
 
 
-@dataclass
-class Running:
-    url: str
-    defs: dg.Definitions
-    instance: dg.DagsterInstance
-    store: ObjectStore
-    catalog: Catalog
-
-    def client(self, user: str) -> Client:
-        return Client(self.url, auth=(user, PASSWORDS[user]), verbose=False)
-
-    def keys(self) -> set[str]:
-        return {info.key for info in self.store.list("")}
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def zyphra() -> Iterator[ZyphraStandIn]:
     with ZyphraStandIn() as server:
@@ -76,7 +52,7 @@ def zyphra() -> Iterator[ZyphraStandIn]:
 
 @pytest.fixture(scope="module")
 def studio(tmp_path_factory: pytest.TempPathFactory, zyphra: ZyphraStandIn) -> Iterator[Running]:
-    """A studio with three accounts in its catalog, over a home whose speech engine is the Zyphra stand-in."""
+    """A studio with the accounts of `studio_running`, over a home whose speech engine is the Zyphra stand-in."""
     settings = Settings(
         lecturer_home=tmp_path_factory.mktemp("review") / "home",
         zyphra_api_key=zyphra.api_key,
@@ -89,7 +65,7 @@ def studio(tmp_path_factory: pytest.TempPathFactory, zyphra: ZyphraStandIn) -> I
     accounts = Accounts(catalog)
     for name, password in PASSWORDS.items():
         accounts.add_user(name, ROLES[name], hash_password(password))
-    port = _free_port()
+    port = free_port()
     app = launch(settings, port=port, environ={}, block=False, quiet=True)
     try:
         with dg.instance_for_test() as instance:

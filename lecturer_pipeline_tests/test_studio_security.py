@@ -7,13 +7,11 @@ Chromium. The pipeline runs in-process where the upload sensor would start it (`
 from __future__ import annotations
 
 import http.server
-import socket
 import subprocess
 import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
@@ -32,14 +30,13 @@ from lecturer_pipeline.settings import Settings
 from lecturer_pipeline.storage.accounts import Accounts
 from lecturer_pipeline.storage.catalog import Catalog
 from lecturer_pipeline.storage.local import LocalObjectStore
-from lecturer_pipeline.storage.objects import ObjectStore, sha256_file
+from lecturer_pipeline.storage.objects import sha256_file
 from lecturer_pipeline.studio.app import MODE_SCRIPT, launch
 from lecturer_pipeline.studio.auth import TRUSTED_HEADER_VARIABLE, TRUSTED_PROXIES_VARIABLE
 from lecturer_pipeline.studio.files import check_voice
 from lecturer_pipeline_tests.pipeline_helpers import SCRIPT, run
+from lecturer_pipeline_tests.studio_running import PASSWORDS, ROLES, Running, free_port
 
-PASSWORDS = {"ann": "ann-password-1", "ben": "ben-password-2", "ops": "ops-password-3", "cara": "cara-password-4"}
-ROLES = {"ann": "lecturer", "ben": "lecturer", "ops": "admin", "cara": "lecturer"}
 STATEMENT = "I agree that this recording of my voice is cloned to make my lectures."
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -47,28 +44,6 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore:.*no_silent_downcasting:DeprecationWarning"),
     pytest.mark.filterwarnings("ignore:The copy keyword is deprecated:DeprecationWarning"),
 ]
-
-
-@dataclass
-class Running:
-    url: str
-    defs: dg.Definitions
-    instance: dg.DagsterInstance
-    store: ObjectStore
-    catalog: Catalog
-    accounts: Accounts
-
-    def client(self, user: str) -> Client:
-        return Client(self.url, auth=(user, PASSWORDS[user]), verbose=False)
-
-    def keys(self) -> set[str]:
-        return {info.key for info in self.store.list("")}
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +56,7 @@ def studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     accounts = Accounts(catalog)
     for name, password in PASSWORDS.items():
         accounts.add_user(name, ROLES[name], hash_password(password))
-    port = _free_port()
+    port = free_port()
     app = launch(settings, port=port, environ={}, block=False, quiet=True)
     try:
         with dg.instance_for_test() as instance:
@@ -292,7 +267,7 @@ def test_in_chromium_ownership_and_plain_text_titles(studio: Running, sample_med
 
 
 def test_open_loopback_serves_only_loopback_host_names(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     app = launch(Settings(lecturer_home=tmp_path / "home"), port=port, environ={}, block=False, quiet=True)
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
@@ -310,7 +285,7 @@ def test_open_loopback_serves_only_loopback_host_names(tmp_path: Path) -> None:
 
 
 def test_single_sign_on_believes_the_header_only_from_the_trusted_proxy(tmp_path: Path) -> None:
-    port, home = _free_port(), tmp_path / "home"
+    port, home = free_port(), tmp_path / "home"
     environ = {TRUSTED_HEADER_VARIABLE: "X-Forwarded-User", TRUSTED_PROXIES_VARIABLE: "127.0.0.1"}
     app = launch(Settings(lecturer_home=home), port=port, environ=environ, block=False, quiet=True)
     url = f"http://127.0.0.1:{port}/"
