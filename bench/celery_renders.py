@@ -85,6 +85,7 @@ def _one(
     render_per_second: float,
     general_workers: int,
     render_queues: tuple[str, ...],
+    max_concurrent_runs: int = 8,
 ) -> dict[str, Any]:
     broker_url, stop_broker = broker.broker_vhost()
     redis_url, stop_redis = broker.redis_server()
@@ -102,6 +103,7 @@ def _one(
                 kdtalker_url=talkers[0].url,
                 extra_env={"LECTURER_POOL_LIMITS": f"zyphra=2,kdtalker={renderers},ollama=1"},
                 render_queues=render_queues,
+                max_concurrent_runs=max_concurrent_runs,
             )
         )
         for index in range(2, general_workers + 1):

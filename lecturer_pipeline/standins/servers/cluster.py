@@ -134,9 +134,10 @@ class Cluster:
             worker.stop()
 
 
-def deployment_dagster_yaml() -> str:
+def deployment_dagster_yaml(max_concurrent_runs: int | None = None) -> str:
     """The repo's ``dagster.yaml`` with its deployment blocks uncommented, exactly as the README tells an operator:
-    storage on PostgreSQL and compute logs in S3, every value an ``{env: ...}`` reference."""
+    storage on PostgreSQL and compute logs in S3, every value an ``{env: ...}`` reference; and, if given, another
+    limit of the run queue."""
     lines, inside = [], False
     for line in (REPO / "dagster.yaml").read_text().splitlines():
         if line.startswith("# --- deployment blocks ---"):
@@ -146,10 +147,14 @@ def deployment_dagster_yaml() -> str:
         elif inside:
             assert line.startswith("#   "), f"dagster.yaml deployment block line is not commented as documented: {line}"
             lines.append(line.removeprefix("#   "))
+        elif max_concurrent_runs is not None and line.strip().startswith("max_concurrent_runs:"):
+            lines.append(f"{line.split(':')[0]}: {max_concurrent_runs}")
         else:
             lines.append(line)
     config = yaml.safe_load("\n".join(lines))
     assert {"run_storage", "event_log_storage", "schedule_storage", "compute_logs"} <= config.keys()
+    if max_concurrent_runs is not None:
+        assert config["concurrency"]["runs"]["max_concurrent_runs"] == max_concurrent_runs
     return "\n".join(lines) + "\n"
 
 
@@ -182,10 +187,12 @@ def celery_cluster(
     kdtalker_url: str | None = None,
     extra_env: dict[str, str] | None = None,
     render_queues: tuple[str, ...] = (DEFAULT_QUEUE, RENDER_QUEUE),
+    max_concurrent_runs: int | None = None,
 ) -> Iterator[Cluster]:
     """Webserver, daemon and the two workers over fresh databases and a fresh bucket; everything stopped after.
 
-    ``render_queues``: the render worker's queues (``(RENDER_QUEUE,)``: renders only, as beside a GPU)."""
+    ``render_queues``: the render worker's queues (``(RENDER_QUEUE,)``: renders only, as beside a GPU);
+    ``max_concurrent_runs``: the run queue's limit instead of ``dagster.yaml``'s, sized to the GPUs."""
     bucket = f"lecturer-cluster-{uuid.uuid4().hex[:10]}"
     with contextlib.ExitStack() as stack:
         dagster_db, drop_dagster = postgres.create_database(pg_admin_url)
@@ -210,7 +217,7 @@ def celery_cluster(
             **(extra_env or {}),
         }
         launch_env = {**shared, "LECTURER_EXECUTOR": "celery"}
-        config = deployment_dagster_yaml()
+        config = deployment_dagster_yaml(max_concurrent_runs)
         dagster_home = workdir / "launch-dagster-home"
         dagster = stack.enter_context(
             dagster_services(workdir / "launch", env=launch_env, dagster_yaml=config, dagster_home=dagster_home)
