@@ -11,7 +11,7 @@ import dagster as dg
 from pydantic import PrivateAttr
 
 from lecturer_pipeline.compose_settings import CompositionSettings
-from lecturer_pipeline.defs.resources import resolved, secret
+from lecturer_pipeline.defs.resources import from_settings, resolved, setting
 from lecturer_pipeline.media.cards import PipLayout
 from lecturer_pipeline.security.c2pa_sign import SigningPair, load_signing_pair
 from lecturer_pipeline.stages.compose import ComposeOptions
@@ -21,15 +21,15 @@ class CompositionResource(dg.ConfigurableResource):
     """How the 1920×1080 lecture video is composed and signed (``LECTURER_PIP_*``, ``LECTURER_C2PA_*``, …)."""
 
     home: str
-    pip_corner: str = "lower-right"
-    pip_size: float = 0.30
-    pip_shape: str = "circle"
-    title_seconds: float = 3.0
-    end_seconds: float = 3.0
-    slides_from_headings: bool = True
-    disclosure: str | None = None
-    c2pa_cert: str | None = None
-    c2pa_key: str | None = None
+    pip_corner: str = setting("lecturer_pip_corner", of=CompositionSettings)
+    pip_size: float = setting("lecturer_pip_size", of=CompositionSettings)
+    pip_shape: str = setting("lecturer_pip_shape", of=CompositionSettings)
+    title_seconds: float = setting("lecturer_title_seconds", of=CompositionSettings)
+    end_seconds: float = setting("lecturer_end_seconds", of=CompositionSettings)
+    slides_from_headings: bool = setting("lecturer_slides_from_headings", of=CompositionSettings)
+    disclosure: str | None = setting("lecturer_disclosure", of=CompositionSettings)
+    c2pa_cert: str | None = setting("lecturer_c2pa_cert", of=CompositionSettings)
+    c2pa_key: str | None = setting("lecturer_c2pa_key", secret=True, of=CompositionSettings)
     _pair: SigningPair | None = PrivateAttr(default=None)
 
     def options(self) -> ComposeOptions:
@@ -51,16 +51,6 @@ class CompositionResource(dg.ConfigurableResource):
 
 
 def build_composition_resource(home: Path, settings: CompositionSettings | None = None) -> CompositionResource:
-    settings = settings or CompositionSettings()
-    return CompositionResource(
-        home=str(home),
-        pip_corner=settings.lecturer_pip_corner,
-        pip_size=settings.lecturer_pip_size,
-        pip_shape=settings.lecturer_pip_shape,
-        title_seconds=settings.lecturer_title_seconds,
-        end_seconds=settings.lecturer_end_seconds,
-        slides_from_headings=settings.lecturer_slides_from_headings,
-        disclosure=settings.lecturer_disclosure,
-        c2pa_cert=settings.lecturer_c2pa_cert,
-        c2pa_key=secret(settings, "lecturer_c2pa_key"),
-    )
+    """The composition resource for ``settings`` (by default read from the environment), keeping its keys under
+    ``home``."""
+    return from_settings(CompositionResource, settings or CompositionSettings(), home=str(home))

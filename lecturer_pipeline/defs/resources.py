@@ -10,7 +10,7 @@ command line and the studio use (``lecturer_pipeline/wiring.py``).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import dagster as dg
 from dagster_aws.s3.resources import ResourceWithS3Configuration
@@ -30,6 +30,8 @@ from lecturer_pipeline.storage.objects import ObjectStore
 from lecturer_pipeline.storage.s3 import make_s3_client
 from lecturer_pipeline.wiring import open_object_store
 
+R = TypeVar("R", bound=dg.ConfigurableResource)
+
 
 def secret(settings: EnvironmentSettings, field: str) -> str | dg.EnvVar | None:
     """``dg.EnvVar`` of the variable the secret ``field`` was read from; the value itself when passed in code."""
@@ -43,9 +45,21 @@ def resolved(value: str | None) -> str | None:
     return value.get_value() if isinstance(value, dg.EnvVar) else value
 
 
-def _default(field: str) -> Any:
-    """A field's default is its setting's (settings.py), so no default is written twice."""
-    return Settings.model_fields[field].default
+def setting(name: str, *, secret: bool = False, of: type[EnvironmentSettings] = Settings) -> Any:
+    """A resource field filled by ``from_settings`` from the setting ``name`` of ``of`` (passed as ``dg.EnvVar`` when
+    ``secret``), with that setting's default: the field's declaration is the one place it meets its setting."""
+    return Field(default=of.model_fields[name].default, json_schema_extra={"setting": name, "secret": secret})
+
+
+def from_settings(resource: type[R], settings: EnvironmentSettings, **given: Any) -> R:
+    """``resource`` with each field declared by ``setting(...)`` read from ``settings``, and ``given`` as given."""
+    values = {}
+    for field, info in resource.model_fields.items():
+        extra = info.json_schema_extra
+        if isinstance(extra, dict) and field not in given:
+            name = str(extra["setting"])
+            values[field] = secret(settings, name) if extra["secret"] else getattr(settings, name)
+    return resource(**values, **given)
 
 
 class ObjectStoreResource(ResourceWithS3Configuration):
@@ -123,30 +137,30 @@ class EnginesResource(dg.ConfigurableResource):
     """Which engines write scripts and make speech and video: a remote service when its variable is set (Ollama,
     Zyphra or Zonos, KDTalker), else the embedded default's local engine. Defaults are the settings' own."""
 
-    zyphra_api_key: str | None = None
-    zyphra_base_url: str = _default("zyphra_base_url")
-    zyphra_model: str = _default("lecturer_zyphra_model")
-    zyphra_mime_type: str = _default("lecturer_zyphra_mime_type")
-    speaking_rate: float = _default("lecturer_speaking_rate")
-    zyphra_timeout: float = _default("lecturer_zyphra_timeout")
-    tts_engine: str = _default("lecturer_tts_engine")
-    zonos_url: str | None = None
-    zonos_model: str = _default("lecturer_zonos_model")
-    zonos_timeout: float = _default("lecturer_zonos_timeout")
-    kdtalker_url: str | None = None
-    kdtalker_timeout: float = _default("lecturer_kdtalker_timeout")
-    hf_token: str | None = None
-    call_retries: int = _default("lecturer_call_retries")
-    call_retry_delay: float = _default("lecturer_call_retry_delay_seconds")
-    call_retry_max_wait: float = _default("lecturer_call_retry_max_wait_seconds")
-    ollama_host: str | None = None
-    ollama_model: str = _default("lecturer_ollama_model")
-    ollama_timeout: float = _default("lecturer_ollama_timeout")
+    zyphra_api_key: str | None = setting("zyphra_api_key", secret=True)
+    zyphra_base_url: str = setting("zyphra_base_url")
+    zyphra_model: str = setting("lecturer_zyphra_model")
+    zyphra_mime_type: str = setting("lecturer_zyphra_mime_type")
+    speaking_rate: float = setting("lecturer_speaking_rate")
+    zyphra_timeout: float = setting("lecturer_zyphra_timeout")
+    tts_engine: str = setting("lecturer_tts_engine")
+    zonos_url: str | None = setting("zonos_url")
+    zonos_model: str = setting("lecturer_zonos_model")
+    zonos_timeout: float = setting("lecturer_zonos_timeout")
+    kdtalker_url: str | None = setting("kdtalker_url")
+    kdtalker_timeout: float = setting("lecturer_kdtalker_timeout")
+    hf_token: str | None = setting("hf_token", secret=True)
+    call_retries: int = setting("lecturer_call_retries")
+    call_retry_delay: float = setting("lecturer_call_retry_delay_seconds")
+    call_retry_max_wait: float = setting("lecturer_call_retry_max_wait_seconds")
+    ollama_host: str | None = setting("ollama_host")
+    ollama_model: str = setting("lecturer_ollama_model")
+    ollama_timeout: float = setting("lecturer_ollama_timeout")
     espeak_words_per_minute: int = 160
     fps: int = PREVIEW_FPS  # the embedded preview's rate (KDTalker has its own, 25)
-    segment_seconds: float = _default("lecturer_segment_seconds")
-    chunk_seconds: float | None = None
-    commercial: bool = _default("lecturer_commercial")
+    segment_seconds: float = setting("lecturer_segment_seconds")
+    chunk_seconds: float | None = setting("lecturer_chunk_seconds")
+    commercial: bool = setting("lecturer_commercial")
 
     def _retrying(self, engine, log: Log | None, first_attempt: bool):
         """A remote engine whose every call is retried per call (engines/retry.py); one per step attempt."""
@@ -227,11 +241,11 @@ def tts_choice(setting: str, *, zyphra: bool, zonos: bool) -> str:
 class PipelineResource(dg.ConfigurableResource):
     """Policy knobs of the pipeline itself."""
 
-    signed_url_seconds: int = _default("lecturer_signed_url_seconds")
-    voice_retention_days: int = _default("lecturer_voice_retention_days")
-    stale_days: int = _default("lecturer_stale_days")
-    intake_batch: int = _default("lecturer_intake_batch")
-    prune_max_lectures: int = _default("lecturer_prune_max_lectures")
+    signed_url_seconds: int = setting("lecturer_signed_url_seconds")
+    voice_retention_days: int = setting("lecturer_voice_retention_days")
+    stale_days: int = setting("lecturer_stale_days")
+    intake_batch: int = setting("lecturer_intake_batch")
+    prune_max_lectures: int = setting("lecturer_prune_max_lectures")
 
 
 def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
@@ -250,35 +264,6 @@ def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
         "objects": objects,
         "catalog": catalog,
         "vault": vault,
-        "engines": EnginesResource(
-            zyphra_api_key=secret(settings, "zyphra_api_key"),
-            zyphra_base_url=settings.zyphra_base_url,
-            zyphra_model=settings.lecturer_zyphra_model,
-            zyphra_mime_type=settings.lecturer_zyphra_mime_type,
-            speaking_rate=settings.lecturer_speaking_rate,
-            zyphra_timeout=settings.lecturer_zyphra_timeout,
-            tts_engine=settings.lecturer_tts_engine,
-            zonos_url=settings.zonos_url,
-            zonos_model=settings.lecturer_zonos_model,
-            zonos_timeout=settings.lecturer_zonos_timeout,
-            kdtalker_url=settings.kdtalker_url,
-            kdtalker_timeout=settings.lecturer_kdtalker_timeout,
-            hf_token=secret(settings, "hf_token"),
-            call_retries=settings.lecturer_call_retries,
-            call_retry_delay=settings.lecturer_call_retry_delay_seconds,
-            call_retry_max_wait=settings.lecturer_call_retry_max_wait_seconds,
-            ollama_host=settings.ollama_host,
-            ollama_model=settings.lecturer_ollama_model,
-            ollama_timeout=settings.lecturer_ollama_timeout,
-            segment_seconds=settings.lecturer_segment_seconds,
-            chunk_seconds=settings.lecturer_chunk_seconds,
-            commercial=settings.lecturer_commercial,
-        ),
-        "pipeline": PipelineResource(
-            signed_url_seconds=settings.lecturer_signed_url_seconds,
-            voice_retention_days=settings.lecturer_voice_retention_days,
-            stale_days=settings.lecturer_stale_days,
-            intake_batch=settings.lecturer_intake_batch,
-            prune_max_lectures=settings.lecturer_prune_max_lectures,
-        ),
+        "engines": from_settings(EnginesResource, settings),
+        "pipeline": from_settings(PipelineResource, settings),
     }

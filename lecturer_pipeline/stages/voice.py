@@ -89,81 +89,74 @@ def ingest_reference_voice(
     the file, and ``lecture_stage`` adds the lecture.
     """
     with catalog.speaker_lock(speaker):
-        return _ingest(vault, catalog, speaker, workdir, now=now, retention_days=retention_days)
-
-
-def _ingest(
-    vault: VoiceVault,
-    catalog: Catalog,
-    speaker: str,
-    workdir: Path,
-    *,
-    now: datetime,
-    retention_days: int,
-) -> Artefact:
-    store = vault.store
-    take_uploaded_consent(store, catalog, speaker)
-    upload = find_first(store, voice_upload_keys(speaker))
-    stored = _stored_voice(vault, catalog, speaker)
-    consent = (catalog.get_speaker(speaker) or {}).get("consent")
-    if upload is None:
-        if stored:
-            if not consent:
-                raise InputError(how_to_record_consent(speaker))
+        store = vault.store
+        take_uploaded_consent(store, catalog, speaker)
+        upload = find_first(store, voice_upload_keys(speaker))
+        stored = _stored_voice(vault, catalog, speaker)
+        consent = (catalog.get_speaker(speaker) or {}).get("consent")
+        if upload is None:
+            if stored:
+                if not consent:
+                    raise InputError(how_to_record_consent(speaker))
+                return _with_details(_voice_artefact(stored), _shown(consent))
+            row = catalog.get_speaker(speaker)
+            if row and row.get("voice_deleted_at"):
+                message = voice_deleted_message(speaker, row["voice_deleted_at"], retention_days=retention_days)
+                raise InputError(message)
+            raise InputError(
+                f"speaker {speaker} has no reference voice: upload 10–30 s of their speech to "
+                f"{voice_upload_keys(speaker)[0]}"
+            )
+        suffix = upload.key.rsplit(".", 1)[-1]
+        raw = store.get_file(upload.key, workdir / f"{speaker}-upload.{suffix}")
+        upload_sha = sha256_file(raw)
+        if stored and stored.get("upload_sha256") == upload_sha and consent:
+            raw.unlink(missing_ok=True)
+            store.delete(upload.key)  # the same voice again: its sealed copy already exists
             return _with_details(_voice_artefact(stored), _shown(consent))
-        row = catalog.get_speaker(speaker)
-        if row and row.get("voice_deleted_at"):
-            message = voice_deleted_message(speaker, row["voice_deleted_at"], retention_days=retention_days)
-            raise InputError(message)
-        raise InputError(
-            f"speaker {speaker} has no reference voice: upload 10–30 s of their speech to "
-            f"{voice_upload_keys(speaker)[0]}"
+        entry = consent_for_new_voice(catalog, speaker, upload_sha)
+        if entry is None:
+            raw.unlink(missing_ok=True)
+            raise InputError(no_consent_for_voice(catalog, speaker, upload.key))
+        consent = entry.as_record()
+        try:
+            check = validate_reference_voice(raw)
+            normalised = workdir / f"{speaker}-reference.wav"
+            normalise_voice(raw, normalised)
+        except LecturerError as error:
+            raise error.with_context(file=upload.key) from error
+        finally:
+            raw.unlink(missing_ok=True)
+        key = reference_voice_key(speaker)
+        info = vault.put(key, normalised)
+        voice_sha = sha256_file(normalised)
+        normalised.unlink()
+        catalog.upsert_speaker(
+            speaker,
+            voice_key=key,
+            upload_sha256=upload_sha,
+            voice_sha256=voice_sha,
+            voice_seconds=check.duration,
+            delete_after=now + timedelta(days=retention_days),
+            voice_deleted_at=None,
+            consent=consent,  # the consent this voice was sealed under
         )
-    suffix = upload.key.rsplit(".", 1)[-1]
-    raw = store.get_file(upload.key, workdir / f"{speaker}-upload.{suffix}")
-    upload_sha = sha256_file(raw)
-    if stored and stored.get("upload_sha256") == upload_sha and consent:
-        raw.unlink(missing_ok=True)
-        store.delete(upload.key)  # the same voice again: its sealed copy already exists
-        return _with_details(_voice_artefact(stored), _shown(consent))
-    entry = consent_for_new_voice(catalog, speaker, upload_sha)
-    if entry is None:
-        raw.unlink(missing_ok=True)
-        raise InputError(no_consent_for_voice(catalog, speaker, upload.key))
-    consent = entry.as_record()
-    try:
-        check = validate_reference_voice(raw)
-        normalised = workdir / f"{speaker}-reference.wav"
-        normalise_voice(raw, normalised)
-    except LecturerError as error:
-        raise error.with_context(file=upload.key) from error
-    finally:
-        raw.unlink(missing_ok=True)
-    key = reference_voice_key(speaker)
-    info = vault.put(key, normalised)
-    voice_sha = sha256_file(normalised)
-    normalised.unlink()
-    catalog.upsert_speaker(
-        speaker,
-        voice_key=key,
-        upload_sha256=upload_sha,
-        voice_sha256=voice_sha,
-        voice_seconds=check.duration,
-        delete_after=now + timedelta(days=retention_days),
-        voice_deleted_at=None,
-        consent=consent,  # the consent this voice was sealed under
-    )
-    store.delete(upload.key)
-    return Artefact(
-        kind=Kind.REFERENCE_VOICE,
-        key=key,
-        sha256=voice_sha,
-        bytes=info.size,
-        input_hash=upload_sha,
-        duration=check.duration,
-        encrypted=True,
-        details={"speaker": speaker, "upload": upload.key, "mean_volume_db": check.mean_volume_db, **_shown(consent)},
-    )
+        store.delete(upload.key)
+        return Artefact(
+            kind=Kind.REFERENCE_VOICE,
+            key=key,
+            sha256=voice_sha,
+            bytes=info.size,
+            input_hash=upload_sha,
+            duration=check.duration,
+            encrypted=True,
+            details={
+                "speaker": speaker,
+                "upload": upload.key,
+                "mean_volume_db": check.mean_volume_db,
+                **_shown(consent),
+            },
+        )
 
 
 def build_speaker_profile(vault: VoiceVault, voice: Artefact, speaker: str) -> Artefact:

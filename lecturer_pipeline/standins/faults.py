@@ -15,9 +15,14 @@ from collections import deque
 from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
-__all__ = ["Behaviour", "FailurePlan"]
+__all__ = ["HTTP_FAILURE_KINDS", "Behaviour", "FailurePlan"]
 
 Behaviour = tuple[Any, ...]
+
+#: The behaviours every HTTP stand-in performs, with their sizes: an error status (``("status", code)``, with a
+#: third item of the service's own), a proxy's HTML error page (``("html", code)``), a reset connection
+#: (``("reset",)``) and a delay before answering normally (``("delay", seconds)``).
+HTTP_FAILURE_KINDS: dict[str, tuple[int, ...]] = {"status": (2, 3), "html": (2,), "reset": (1,), "delay": (2,)}
 
 
 class FailurePlan:
@@ -81,12 +86,6 @@ class FailurePlan:
             self._queue.clear()
             self._rate = 0.0
             self._injections = []
-
-    @property
-    def injected(self) -> int:
-        """Calls that met a behaviour, queued or random."""
-        with self.lock:
-            return len(self._injections)
 
     @property
     def injections(self) -> list[Behaviour]:

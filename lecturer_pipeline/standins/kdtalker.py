@@ -34,7 +34,6 @@ import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # gradio reads these on import; no internet here
@@ -45,6 +44,7 @@ import gradio as gr
 from gradio.data_classes import FileData, GradioModel
 
 from lecturer_pipeline.standins.clock import ServiceClock
+from lecturer_pipeline.standins.gradio_standin import GradioStandIn
 from lecturer_pipeline.standins.kdtalker_render import (
     CROPPER_RAISE,
     FPS,
@@ -54,8 +54,6 @@ from lecturer_pipeline.standins.kdtalker_render import (
     render_bad,
     wav_seconds,
 )
-from lecturer_pipeline.standins.ports import free_port
-from lecturer_pipeline.standins.switches import FailureSwitches
 
 __all__ = ["API_NAME", "CROPPER_RAISE", "FPS", "QUOTA_MESSAGE", "SIZE", "KDTalkerStandIn"]
 
@@ -95,7 +93,7 @@ def _gradio5_video() -> gr.Video:
     return video
 
 
-class KDTalkerStandIn(FailureSwitches):
+class KDTalkerStandIn(GradioStandIn):
     """KDTalker's Gradio API on 127.0.0.1, rendering real mp4s, with counters and switchable failures.
 
     Counters: ``calls`` (every ``gradio_infer`` call), ``renders`` and ``seconds_rendered`` (videos made — the GPU
@@ -128,7 +126,6 @@ class KDTalkerStandIn(FailureSwitches):
         self._plan_faults(_BEHAVIOURS, DEFAULT_FAILURE_MIX)
         self._stopping = threading.Event()
         self._workdir: tempfile.TemporaryDirectory[str] | None = None
-        self._demo: gr.Blocks | None = None
         self.url = f"http://127.0.0.1:{port}/" if port else ""  # known before start when the port is pinned
 
     # -- lifecycle ---------------------------------------------------------------------------------------------
@@ -138,38 +135,19 @@ class KDTalkerStandIn(FailureSwitches):
         logging.getLogger("httpx").setLevel(logging.WARNING)  # one INFO line per request otherwise
         self._stopping.clear()
         self._workdir = tempfile.TemporaryDirectory(prefix="kdtalker-standin-")
-        self._demo = self._build()
+        demo = self._build()
         # One render at a time, like one GPU; the queue bound (if any) is Gradio's own.
-        self._demo.queue(max_size=self.max_queue, default_concurrency_limit=1)
-        port = self.port or free_port()
-        self._demo.launch(
-            server_name="127.0.0.1",
-            server_port=port,
-            prevent_thread_lock=True,
-            share=False,
-            quiet=True,
-            show_error=False,  # Gradio's default: a crash reaches clients without its message
-            ssr_mode=False,  # no Node server
-            allowed_paths=[self._workdir.name],
-        )
-        self.url = f"http://127.0.0.1:{port}/"
+        demo.queue(max_size=self.max_queue, default_concurrency_limit=1)
+        self._launch(demo, share=False, allowed_paths=[self._workdir.name])
         return self
 
     def stop(self) -> None:
         """Close the server (frees the port) and delete rendered files; sleeping delays wake up and end."""
         self._stopping.set()
-        if self._demo is not None:
-            self._demo.close(verbose=False)
-            self._demo = None
+        super().stop()
         if self._workdir is not None:
             self._workdir.cleanup()
             self._workdir = None
-
-    def __enter__(self) -> KDTalkerStandIn:
-        return self.start()
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None):
-        self.stop()
 
     # -- switches ----------------------------------------------------------------------------------------------
 

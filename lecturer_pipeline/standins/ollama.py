@@ -19,32 +19,24 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import socket
-import threading
 from collections.abc import Iterable
 from typing import Any
 
+from lecturer_pipeline.standins.faults import HTTP_FAILURE_KINDS
+from lecturer_pipeline.standins.http_standin import HTTPStandIn
 from lecturer_pipeline.standins.ollama_http import OllamaHTTPServer
 from lecturer_pipeline.standins.ollama_model import DEFAULT_WORDS, canonical_model, lecture_text, topic_of, words_asked
-from lecturer_pipeline.standins.switches import FailureSwitches
 
 __all__ = ["DEFAULT_FAILURE_MIX", "DEFAULT_WORDS", "OUT_OF_MEMORY", "OllamaStandIn", "lecture_text"]
 
 #: What ``fail_rate`` draws from: every failure that a retry can cure, none that slows a test down.
 DEFAULT_FAILURE_MIX: tuple[tuple[Any, ...], ...] = (("status", 500), ("status", 503), ("status", 429), ("reset",))
-FAILURE_KINDS = {
-    "status": (2, 3),
-    "html": (2,),
-    "reset": (1,),
-    "delay": (2,),
-    "empty": (1,),
-    "stall": (3,),
-    "slow": (2,),
-}
+FAILURE_KINDS = {**HTTP_FAILURE_KINDS, "empty": (1,), "stall": (3,), "slow": (2,)}
 #: Ollama's own words when a model does not fit in memory (llm/server.go), answered as HTTP 500.
 OUT_OF_MEMORY = "model requires more system memory (5.5 GiB) than is available (3.2 GiB)"
 
 
-class OllamaStandIn(FailureSwitches):
+class OllamaStandIn(HTTPStandIn):
     """An Ollama server on 127.0.0.1 (free port, daemon thread), with counters and failure switches.
 
     Counters: ``calls`` (every generate/chat request, failed ones too), ``generations`` (answers the "model"
@@ -54,55 +46,32 @@ class OllamaStandIn(FailureSwitches):
     Set ``answer`` to make the model say exactly that (e.g. markdown, to test cleanup); ``models`` is what is pulled.
     """
 
+    service = "Ollama"
+
     def __init__(self, models: Iterable[str] = ("llama3:8b",), *, answer: str | None = None) -> None:
         self.models: set[str] = set(models)
         self.answer = answer
         self._plan_faults(FAILURE_KINDS, DEFAULT_FAILURE_MIX)
         self._connections: set[socket.socket] = set()
-        self._server: OllamaHTTPServer | None = None
-        self._thread: threading.Thread | None = None
         self.reset()
 
-    # Lifecycle ----------------------------------------------------------------------------------------------
+    # Lifecycle (start, stop and the context manager: http_standin.py) --------------------------------------
 
-    def start(self) -> OllamaStandIn:
-        """Listen on a free 127.0.0.1 port; returns self so ``OllamaStandIn().start()`` reads naturally."""
-        if self._server is None:
-            self._server = OllamaHTTPServer(self)
-            self._thread = threading.Thread(
-                target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="ollama-standin", daemon=True
-            )
-            self._thread.start()
-        return self
+    def _make_server(self) -> OllamaHTTPServer:
+        return OllamaHTTPServer(self)
 
-    def stop(self) -> None:
-        """Stop listening and cut kept-alive connections, so a pooled client sees the server gone, as in reality."""
-        if self._server is None:
-            return
-        self._server.shutdown()
-        self._server.server_close()
+    def _after_close(self) -> None:
+        """Cut kept-alive connections, so a pooled client sees the server gone, as in reality."""
         with self._lock:
             connections = list(self._connections)
         for connection in connections:
             with contextlib.suppress(OSError):
                 connection.shutdown(socket.SHUT_RDWR)
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-        self._server = self._thread = None
-
-    def __enter__(self) -> OllamaStandIn:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     @property
     def host(self) -> str:
         """The value for OLLAMA_HOST."""
-        if self._server is None:
-            raise RuntimeError("the Ollama stand-in is not running; call start() first")
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return self._address()
 
     # Failure switches ---------------------------------------------------------------------------------------
 
@@ -128,11 +97,6 @@ class OllamaStandIn(FailureSwitches):
         self.answer = None
 
     # Counters -----------------------------------------------------------------------------------------------
-
-    @property
-    def calls(self) -> int:
-        with self._lock:
-            return self._calls
 
     @property
     def generations(self) -> int:

@@ -7,15 +7,14 @@ from __future__ import annotations
 
 import json
 import socket
-import socketserver
 import struct
-import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any
 
+from lecturer_pipeline.standins.http_standin import StandInHTTPServer
 from lecturer_pipeline.standins.ollama_model import accounting, canonical_model, limit_tokens
 
 if TYPE_CHECKING:
@@ -89,25 +88,6 @@ def _html_page(status: int) -> bytes:
 
 
 # --- HTTP ----------------------------------------------------------------------------------------------------------
-
-
-class OllamaHTTPServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, standin: OllamaStandIn) -> None:
-        self.standin = standin
-        super().__init__(("127.0.0.1", 0), _Handler)
-
-    def server_bind(self) -> None:
-        """Bind without HTTPServer's reverse DNS lookup of the address, which can stall on some hosts."""
-        socketserver.TCPServer.server_bind(self)
-        self.server_name, self.server_port = self.server_address[:2]
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """Stay quiet: a client that hung up is expected here; anything else is kept for tests to inspect."""
-        exc = sys.exc_info()[1]
-        if not isinstance(exc, OSError):
-            self.standin._record_error(exc)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -251,3 +231,10 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(f"{len(line):X}\r\n".encode() + line + b"\r\n")
             self.wfile.flush()
         self.wfile.write(b"0\r\n\r\n")
+
+
+class OllamaHTTPServer(StandInHTTPServer):
+    """The stand-in's server, answering with this module's handler."""
+
+    standin: OllamaStandIn
+    handler = _Handler

@@ -8,7 +8,7 @@ are listed.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
-from typing import Any
+from typing import Any, Self
 
 from lecturer_pipeline.standins.faults import Behaviour, FailurePlan
 
@@ -34,7 +34,7 @@ class FailureSwitches:
     @property
     def injected(self) -> int:
         """Calls that met a failure behaviour (queued or random); a ``delay`` counts, even one a client outlasts."""
-        return self._faults.injected
+        return len(self._faults.injections)
 
     @property
     def injections(self) -> list[tuple[Any, ...]]:
@@ -59,3 +59,19 @@ class FailureSwitches:
     def _end(self) -> None:
         """A call is no longer in flight."""
         self._faults.end()
+
+
+class StandIn(FailureSwitches):
+    """A service stand-in: the failure switches, and a context manager over its ``start()`` and ``stop()``."""
+
+    def start(self) -> Self:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -19,7 +19,6 @@ import subprocess
 import tempfile
 import threading
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -30,8 +29,7 @@ import gradio as gr
 import numpy as np
 
 from lecturer_pipeline.standins.espeak import MAX_SECONDS, espeak_wav
-from lecturer_pipeline.standins.ports import free_port
-from lecturer_pipeline.standins.switches import FailureSwitches
+from lecturer_pipeline.standins.gradio_standin import GradioStandIn
 
 SAMPLE_RATE = 44_100  # the Zonos autoencoder's sampling rate
 MODELS = ["Zyphra/Zonos-v0.1-transformer", "Zyphra/Zonos-v0.1-hybrid"]
@@ -56,7 +54,7 @@ def _speak(text: str, language: str, speaking_rate: float) -> np.ndarray:
     return np.frombuffer(pcm.stdout, dtype=np.int16)
 
 
-class ZonosStandIn(FailureSwitches):
+class ZonosStandIn(GradioStandIn):
     """Zonos's Gradio API on 127.0.0.1, speaking with espeak-ng, with counters and switchable failures."""
 
     def __init__(self, *, port: int | None = None) -> None:
@@ -66,34 +64,12 @@ class ZonosStandIn(FailureSwitches):
         self.speaker_files: list[str | None] = []
         self.requests: list[dict[str, Any]] = []
         self._plan_faults(_BEHAVIOURS, (("crash",),))
-        self._demo: gr.Blocks | None = None
-        self.url = ""
 
     def start(self) -> ZonosStandIn:
-        self._demo = self._build()
-        self._demo.queue(default_concurrency_limit=1)
-        port = self.port or free_port()
-        self._demo.launch(
-            server_name="127.0.0.1",
-            server_port=port,
-            prevent_thread_lock=True,
-            quiet=True,
-            show_error=False,
-            ssr_mode=False,
-        )
-        self.url = f"http://127.0.0.1:{port}/"
+        demo = self._build()
+        demo.queue(default_concurrency_limit=1)
+        self._launch(demo)
         return self
-
-    def stop(self) -> None:
-        if self._demo is not None:
-            self._demo.close(verbose=False)
-            self._demo = None
-
-    def __enter__(self) -> ZonosStandIn:
-        return self.start()
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None):
-        self.stop()
 
     def fail_next(self, *behaviours: tuple[Any, ...]) -> None:
         self._faults.queue(*behaviours)

@@ -15,11 +15,10 @@ It imports neither Dagster nor pytest, and nothing from the client under test. T
 from __future__ import annotations
 
 import secrets
-import threading
 from typing import Any
 
 from lecturer_pipeline.standins.clock import ServiceClock
-from lecturer_pipeline.standins.switches import FailureSwitches
+from lecturer_pipeline.standins.http_standin import HTTPStandIn
 from lecturer_pipeline.standins.zyphra_audio import available_encoders
 from lecturer_pipeline.standins.zyphra_http import ZyphraHTTPServer
 from lecturer_pipeline.standins.zyphra_protocol import DEFAULT_FAILURE_MIX, ENDPOINT, FAILURE_KINDS, MAX_SECONDS
@@ -27,7 +26,7 @@ from lecturer_pipeline.standins.zyphra_protocol import DEFAULT_FAILURE_MIX, ENDP
 __all__ = ["DEFAULT_FAILURE_MIX", "ENDPOINT", "MAX_SECONDS", "ZyphraStandIn"]
 
 
-class ZyphraStandIn(FailureSwitches):
+class ZyphraStandIn(HTTPStandIn):
     """Zyphra's TTS API on 127.0.0.1 (free port, daemon thread), with counters and failure switches.
 
     Counters: ``calls`` (every request, failed ones too), ``successes`` (audio produced — what the real service
@@ -37,6 +36,8 @@ class ZyphraStandIn(FailureSwitches):
     behaviours and ``injected_texts`` the requests' texts, in the same order (so a test can tell which served text
     went to a client that had already timed out on a ``delay``).
     """
+
+    service = "Zyphra"
 
     def __init__(
         self,
@@ -55,43 +56,17 @@ class ZyphraStandIn(FailureSwitches):
         self.latency_per_audio_second = latency_per_audio_second
         self._plan_faults(FAILURE_KINDS, DEFAULT_FAILURE_MIX)
         self._encoders: set[str] = set()
-        self._server: ZyphraHTTPServer | None = None
-        self._thread: threading.Thread | None = None
         self.reset()
 
-    # Lifecycle ----------------------------------------------------------------------------------------------
+    # Lifecycle (start, stop and the context manager: http_standin.py) --------------------------------------
 
-    def start(self) -> ZyphraStandIn:
-        """Listen on a free 127.0.0.1 port; returns self so ``ZyphraStandIn().start()`` reads naturally."""
-        if self._server is None:
-            self._encoders = available_encoders()
-            self._server = ZyphraHTTPServer(self)
-            self._thread = threading.Thread(
-                target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="zyphra-standin", daemon=True
-            )
-            self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            if self._thread is not None:
-                self._thread.join(timeout=10)
-            self._server = self._thread = None
-
-    def __enter__(self) -> ZyphraStandIn:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+    def _make_server(self) -> ZyphraHTTPServer:
+        self._encoders = available_encoders()
+        return ZyphraHTTPServer(self)
 
     @property
     def base_url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("the Zyphra stand-in is not running; call start() first")
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return self._address()
 
     # Failure switches ---------------------------------------------------------------------------------------
 
@@ -116,11 +91,6 @@ class ZyphraStandIn(FailureSwitches):
             self._errors = []
 
     # Counters -----------------------------------------------------------------------------------------------
-
-    @property
-    def calls(self) -> int:
-        with self._lock:
-            return self._calls
 
     @property
     def successes(self) -> int:

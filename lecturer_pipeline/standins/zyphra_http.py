@@ -12,12 +12,12 @@ import secrets
 import socket
 import struct
 import subprocess
-import sys
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any
 
 from lecturer_pipeline.standins.clock import ServiceClock
+from lecturer_pipeline.standins.http_standin import StandInHTTPServer
 from lecturer_pipeline.standins.zyphra_audio import speak
 from lecturer_pipeline.standins.zyphra_protocol import (
     ENDPOINT,
@@ -33,20 +33,6 @@ from lecturer_pipeline.standins.zyphra_protocol import (
 
 if TYPE_CHECKING:
     from lecturer_pipeline.standins.zyphra import ZyphraStandIn
-
-
-class ZyphraHTTPServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, standin: ZyphraStandIn) -> None:
-        self.standin = standin
-        super().__init__(("127.0.0.1", 0), _Handler)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """Stay quiet: a client that hung up is expected here; anything else is kept for tests to inspect."""
-        exc = sys.exc_info()[1]
-        if not isinstance(exc, OSError):
-            self.standin._record_error(exc)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -161,3 +147,10 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.end_headers()
         self.wfile.write(payload)
+
+
+class ZyphraHTTPServer(StandInHTTPServer):
+    """The stand-in's server, answering with this module's handler."""
+
+    standin: ZyphraStandIn
+    handler = _Handler

@@ -14,6 +14,7 @@ import secrets
 from typing import Any
 
 from lecturer_pipeline.standins.espeak import MAX_SECONDS
+from lecturer_pipeline.standins.faults import HTTP_FAILURE_KINDS
 
 __all__ = ["DEFAULT_FAILURE_MIX", "ENDPOINT", "MAX_SECONDS", "cloudflare_page", "validate_request"]
 
@@ -38,15 +39,7 @@ DEFAULT_FAILURE_MIX: tuple[tuple[Any, ...], ...] = (
     ("garbage",),
 )
 #: The failure behaviours the stand-in can perform, with the tuple sizes each may have (see ``fail_next``).
-FAILURE_KINDS = {
-    "status": (2, 3),
-    "html": (2,),
-    "reset": (1,),
-    "delay": (2,),
-    "garbage": (1,),
-    "garble": (1, 2),
-    "wrongvoice": (1,),
-}
+FAILURE_KINDS = {**HTTP_FAILURE_KINDS, "garbage": (1,), "garble": (1, 2), "wrongvoice": (1,)}
 # 200 OK with bad audio, as open TTS models fail: other words (``("garble",)``), only the first half of the text
 # (``("garble", "half")``), or the right words in a clearly different voice (``("wrongvoice",)``).
 OTHER_WORDS = "The quick brown fox jumps over the lazy dog while seven bakers sing about purple mountains."

@@ -13,10 +13,13 @@ from typing import Any, TypeVar
 
 import dagster as dg
 
+from lecturer_pipeline.defs.resources import CatalogResource, ObjectStoreResource
+from lecturer_pipeline.defs.tracking import lecture_stage
 from lecturer_pipeline.kinds import LECTURE_GROUP
 from lecturer_pipeline.model import Artefact
 from lecturer_pipeline.stages.checks import CheckOutcome
 from lecturer_pipeline.storage.objects import ObjectStore
+from lecturer_pipeline.workdir import step_dir
 
 GROUP = LECTURE_GROUP
 F = TypeVar("F", bound=Callable[..., Any])
@@ -40,6 +43,22 @@ def lecture_asset(*, retried: bool = True, renders: bool = False, **arguments: A
         return fn
 
     return mark
+
+
+def run_stage(
+    context: dg.AssetExecutionContext,
+    objects: ObjectStoreResource,
+    catalog: CatalogResource,
+    stage: Callable[..., Artefact],
+    *inputs: Any,
+    **options: Any,
+) -> Artefact:
+    """The asset's step as most steps are: ``stage(store, catalog, *inputs, scratch_dir, **options)`` as stage
+    ``<asset name>`` of the lecture (``lecture_stage``: RUNNING, or FAILED with the reason). A step that builds an
+    engine or loads keys first keeps its own ``lecture_stage``, so that a failure there is recorded too."""
+    name = context.asset_key.path[-1]
+    with lecture_stage(context, catalog.get_catalog(), name):
+        return stage(objects.get_store(), catalog.get_catalog(), *inputs, step_dir(name), **options)
 
 
 def artefact_output(artefact: Artefact, **extra: object) -> dg.Output[Artefact]:

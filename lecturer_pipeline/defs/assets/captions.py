@@ -2,13 +2,11 @@
 
 import dagster as dg
 
-from lecturer_pipeline.defs.assets import artefact_output, lecture_asset
+from lecturer_pipeline.defs.assets import artefact_output, lecture_asset, run_stage
 from lecturer_pipeline.defs.resources import CatalogResource, ObjectStoreResource
-from lecturer_pipeline.defs.tracking import lecture_stage
 from lecturer_pipeline.model import Artefact, LectureScript
 from lecturer_pipeline.stages.captions import make_captions, make_transcript
 from lecturer_pipeline.stages.lms import build_lms_package
-from lecturer_pipeline.workdir import step_dir
 
 
 @lecture_asset(
@@ -28,15 +26,7 @@ def captions(
 ) -> dg.Output[Artefact]:
     """WebVTT captions from the script, timed by the measured length of each spoken chunk (``captions.vtt``), and a
     chapters track (``chapters.vtt``) when the script has ``#`` section headings."""
-    with lecture_stage(context, catalog.get_catalog(), "captions"):
-        made = make_captions(
-            objects.get_store(),
-            catalog.get_catalog(),
-            lecture_script,
-            speech,
-            step_dir("captions"),
-            lecture_video=lecture_video,
-        )
+    made = run_stage(context, objects, catalog, make_captions, lecture_script, speech, lecture_video=lecture_video)
     titles = made.details.get("chapter_titles") or []
     listing = dg.MetadataValue.md("\n".join(f"1. {title}" for title in titles)) if titles else None
     return artefact_output(made, chapter_titles=listing)
@@ -56,8 +46,7 @@ def transcript(
     catalog: CatalogResource,
 ) -> dg.Output[Artefact]:
     """The lecture's transcript (``transcript.txt``): title, section headings and paragraphs of the script."""
-    with lecture_stage(context, catalog.get_catalog(), "transcript"):
-        made = make_transcript(objects.get_store(), catalog.get_catalog(), lecture_script, step_dir("transcript"))
+    made = run_stage(context, objects, catalog, make_transcript, lecture_script)
     return artefact_output(made)
 
 
@@ -79,16 +68,7 @@ def lms_package(
     """A SCORM 1.2 package for learning management systems (with the composed lecture video; its slides are the
     chapters): an offline HTML5 player with captions, chapters and
     transcript that reports completion to the LMS when the video ends."""
-    with lecture_stage(context, catalog.get_catalog(), "lms_package"):
-        made = build_lms_package(
-            objects.get_store(),
-            catalog.get_catalog(),
-            lecture_script,
-            lecture_video,
-            captions,
-            transcript,
-            step_dir("lms_package"),
-        )
+    made = run_stage(context, objects, catalog, build_lms_package, lecture_script, lecture_video, captions, transcript)
     for upstream in (captions, transcript):  # downloaded by the IO manager; the zip has its own copies
         if upstream.path is not None:
             upstream.path.unlink(missing_ok=True)

@@ -5,7 +5,7 @@ from collections.abc import Iterator
 
 import dagster as dg
 
-from lecturer_pipeline.defs.assets import artefact_output, check_result, lecture_asset, poster_markdown
+from lecturer_pipeline.defs.assets import artefact_output, check_result, lecture_asset, poster_markdown, run_stage
 from lecturer_pipeline.defs.composition import CompositionResource
 from lecturer_pipeline.defs.resources import CatalogResource, ObjectStoreResource, PipelineResource
 from lecturer_pipeline.defs.tracking import lecture_stage
@@ -31,14 +31,7 @@ def slide_deck(
 ) -> dg.Output[Artefact]:
     """The lecture's deck (``uploads/lectures/<course>/<lecture>.pdf`` or ``.pptx``, optional), its pages rendered,
     and the page each paragraph of the script shows (``[slide N]`` markers and ``#`` headings)."""
-    with lecture_stage(context, catalog.get_catalog(), "slide_deck"):
-        deck = prepare_deck(
-            objects.get_store(),
-            catalog.get_catalog(),
-            lecture_script,
-            step_dir("slide_deck"),
-            headings=composition.slides_from_headings,
-        )
+    deck = run_stage(context, objects, catalog, prepare_deck, lecture_script, headings=composition.slides_from_headings)
     return artefact_output(deck)
 
 

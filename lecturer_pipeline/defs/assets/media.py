@@ -9,6 +9,7 @@ from lecturer_pipeline.defs.assets import (
     check_result,
     lecture_asset,
     poster_markdown,
+    run_stage,
 )
 from lecturer_pipeline.defs.resources import CatalogResource, EnginesResource, ObjectStoreResource, PipelineResource
 from lecturer_pipeline.defs.tracking import lecture_stage
@@ -128,10 +129,8 @@ def video(
     pipeline: PipelineResource,
 ) -> Iterator[dg.Output[Artefact] | dg.AssetCheckResult]:
     """The talking-head video: ``video.mp4`` (H.264 + AAC, faststart), as long as the speech."""
-    with lecture_stage(context, catalog.get_catalog(), "video") as lecture_id:
-        clip = assemble_video(
-            objects.get_store(), catalog.get_catalog(), lecture_id, speech, video_segments, step_dir("video")
-        )
+    lecture_id = context.partition_key
+    clip = run_stage(context, objects, catalog, assemble_video, lecture_id, speech, video_segments)
     yield artefact_output(clip, preview=poster_markdown(objects.get_store(), clip, pipeline.signed_url_seconds))
     yield check_result("video_matches_speech", video_matches_speech(clip, speech))
     yield check_result("video_is_h264_aac", video_is_h264_aac(clip))

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
-from lecturer_pipeline.defs.assets import artefact_output, lecture_asset
+from lecturer_pipeline.defs.assets import artefact_output, lecture_asset, run_stage
 from lecturer_pipeline.defs.resources import CatalogResource, ObjectStoreResource, PipelineResource, VaultResource
 from lecturer_pipeline.defs.tracking import lecture_stage
 from lecturer_pipeline.media.faces import FaceCheck, draw_face_boxes
@@ -66,14 +66,9 @@ def portrait(
 ) -> dg.Output[Artefact]:
     """The speaker's portrait as a 512×512 RGB PNG (animated, CMYK and alpha images converted; bombs refused), with
     a face KDTalker's detector finds (faceless or tiny faces refused); the face box is drawn on the preview."""
-    with lecture_stage(context, catalog.get_catalog(), "portrait") as lecture_id:
-        image = prepare_portrait(
-            objects.get_store(),
-            catalog.get_catalog(),
-            lecture_script.speaker,
-            step_dir("portrait"),
-            lecture_id=lecture_id,
-        )
+    image = run_stage(
+        context, objects, catalog, prepare_portrait, lecture_script.speaker, lecture_id=context.partition_key
+    )
     details = image.details
     context.log.info(f"portrait face: {details.get('face_choice')} at {details.get('face_box')} (x0,y0,x1,y1 px)")
     return artefact_output(image, preview=_face_preview(image))

@@ -46,17 +46,6 @@ class S3Server:
     secret_key: str
     region: str = "us-east-1"
 
-    def env(self) -> dict[str, str]:
-        """The usual AWS environment variables pointing at this server."""
-        return {
-            "S3_ENDPOINT_URL": self.endpoint_url,
-            "AWS_ENDPOINT_URL": self.endpoint_url,
-            "AWS_ACCESS_KEY_ID": self.access_key,
-            "AWS_SECRET_ACCESS_KEY": self.secret_key,
-            "AWS_DEFAULT_REGION": self.region,
-            "AWS_REGION": self.region,
-        }
-
 
 def start_rgw(workdir: pathlib.Path) -> S3Server:
     """Build and start a fresh single-node Ceph cluster + radosgw under ``workdir``.
@@ -71,18 +60,10 @@ def start_rgw(workdir: pathlib.Path) -> S3Server:
     workdir = pathlib.Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     try:
-        proc = subprocess.run(
-            ["bash", str(SCRIPT), "start", str(workdir)],
-            capture_output=True,
-            text=True,
-            timeout=_START_TIMEOUT_S,
-            check=False,
-        )
-    except subprocess.TimeoutExpired as exc:
+        _script("start", workdir, _START_TIMEOUT_S)
+    except _ScriptTimedOut:
         stop_rgw(workdir)
-        raise RuntimeError(f"ceph_rgw.sh start timed out after {exc.timeout}s") from exc
-    if proc.returncode != 0:
-        raise RuntimeError(f"ceph_rgw.sh start {workdir} failed (rc={proc.returncode}):\n{proc.stderr}")
+        raise
     return _read_server(workdir)
 
 
@@ -92,15 +73,7 @@ def stop_rgw(workdir: pathlib.Path) -> None:
     Only processes started with ``-c workdir/ceph.conf`` are signalled
     (TERM, then KILL after a bounded wait), never anything by name.
     """
-    proc = subprocess.run(
-        ["bash", str(SCRIPT), "stop", str(workdir)],
-        capture_output=True,
-        text=True,
-        timeout=_STOP_TIMEOUT_S,
-        check=False,
-    )
-    if proc.returncode != 0:
-        raise RuntimeError(f"ceph_rgw.sh stop {workdir} failed (rc={proc.returncode}):\n{proc.stderr}")
+    _script("stop", workdir, _STOP_TIMEOUT_S)
 
 
 def _read_server(workdir: pathlib.Path) -> S3Server:
@@ -120,7 +93,7 @@ def stop_gateway(workdir: pathlib.Path) -> None:
     gateway is found by its pid file (checked against its ``-c workdir/ceph.conf`` command line) and gets TERM,
     then KILL after a bounded wait. Idempotent.
     """
-    _gateway("rgw-stop", workdir, _STOP_TIMEOUT_S)
+    _script("rgw-stop", workdir, _STOP_TIMEOUT_S)
 
 
 def start_gateway(workdir: pathlib.Path) -> S3Server:
@@ -129,11 +102,16 @@ def start_gateway(workdir: pathlib.Path) -> S3Server:
     Returns the same connection details :func:`start_rgw` returned, so clients made before the outage work again.
     A no-op (apart from the wait) when the gateway is running.
     """
-    _gateway("rgw-start", workdir, _START_TIMEOUT_S)
+    _script("rgw-start", workdir, _START_TIMEOUT_S)
     return _read_server(workdir)
 
 
-def _gateway(command: str, workdir: pathlib.Path, timeout: float) -> None:
+class _ScriptTimedOut(RuntimeError):
+    """``ceph_rgw.sh`` did not finish in time (``start_rgw`` then stops what it may have started)."""
+
+
+def _script(command: str, workdir: pathlib.Path, timeout: float) -> None:
+    """Run ``ceph_rgw.sh COMMAND WORKDIR``; a failure or a timeout raises ``RuntimeError`` with the script's stderr."""
     try:
         proc = subprocess.run(
             ["bash", str(SCRIPT), command, str(workdir)],
@@ -143,6 +121,6 @@ def _gateway(command: str, workdir: pathlib.Path, timeout: float) -> None:
             check=False,
         )
     except subprocess.TimeoutExpired as exc:
-        raise RuntimeError(f"ceph_rgw.sh {command} {workdir} timed out after {exc.timeout}s") from exc
+        raise _ScriptTimedOut(f"ceph_rgw.sh {command} {workdir} timed out after {exc.timeout}s") from exc
     if proc.returncode != 0:
         raise RuntimeError(f"ceph_rgw.sh {command} {workdir} failed (rc={proc.returncode}):\n{proc.stderr}")
