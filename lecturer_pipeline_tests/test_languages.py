@@ -70,3 +70,18 @@ def test_no_module_but_the_registry_lists_the_languages() -> None:
         and pattern.search(path.read_text(encoding="utf-8"))
     ]
     assert copies == []
+
+
+def test_the_registry_is_read_from_languages_toml_and_a_bad_entry_is_refused() -> None:
+    """The entries are data beside the module (shipped as package data); a typo in them fails at import."""
+    assert (PACKAGE / "text" / "languages.toml").is_file()
+    entry = {field: "x" for field in ("code", "name", "native_name", "bcp47", "espeak_voice", "zyphra_code")}
+    entry |= {"zonos_code": "x", "sentence_rules": "en", "disclosure": "{speaker}", "tokens_per_word": 2}
+    assert languages._entry(entry).tokens_per_word == 2.0  # a TOML integer is taken for a float
+    for bad, message in [
+        ({**entry, "recogniser": "yes"}, "recogniser = 'yes' is not bool"),
+        ({**entry, "tokens": 2.0}, "unknown fields"),
+        ({k: v for k, v in entry.items() if k != "name"}, "missing"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            languages._entry(bad)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 VOICE_UPLOAD_EXTENSIONS = ("wav", "mp3", "webm", "ogg", "m4a", "flac")
 PORTRAIT_UPLOAD_EXTENSIONS = ("png", "jpg", "jpeg", "webp", "gif")
 
@@ -54,22 +56,44 @@ def portrait_key(speaker: str) -> str:
     return f"{SPEAKERS_PREFIX}{speaker}/portrait.png"
 
 
-# A lecture's generated media, in four folders; the trailing slash keeps ``cs101--intro`` from matching
-# ``cs101--intro-2``.
-def audio_prefix(lecture_id: str) -> str:
-    return f"{GENERATED_PREFIX}audio/{lecture_id}/"
+# A lecture's generated media: four folders, each key a fixed name or a content hash inside one of them. The keys
+# are made by the three factories below, so each is declared once, as the folder and the name it has there.
+LectureKey = Callable[[str], str]  # a lecture ID → a key, or a folder (ending in "/")
+HashedKey = Callable[[str, str], str]  # a lecture ID and a hash of what the object was made from → a key
 
 
-def video_prefix(lecture_id: str) -> str:
-    return f"{GENERATED_PREFIX}video/{lecture_id}/"
+def _folder(area: str) -> LectureKey:
+    """``generated/<area>/<lecture ID>/``: the trailing slash keeps ``cs101--intro`` from matching
+    ``cs101--intro-2``."""
+
+    def folder(lecture_id: str) -> str:
+        return f"{GENERATED_PREFIX}{area}/{lecture_id}/"
+
+    return folder
 
 
-def captions_prefix(lecture_id: str) -> str:
-    return f"{GENERATED_PREFIX}captions/{lecture_id}/"
+def _named(folder: LectureKey, name: str) -> LectureKey:
+    """The object (or, ending in "/", the sub-folder) called ``name`` in a lecture's ``folder``."""
+
+    def key(lecture_id: str) -> str:
+        return f"{folder(lecture_id)}{name}"
+
+    return key
 
 
-def lms_prefix(lecture_id: str) -> str:
-    return f"{GENERATED_PREFIX}lms/{lecture_id}/"
+def _hashed(folder: LectureKey, ext: str) -> HashedKey:
+    """Objects in ``folder`` stored under the hash of what each was made from (reused while that is unchanged)."""
+
+    def key(lecture_id: str, content_hash: str) -> str:
+        return f"{folder(lecture_id)}{content_hash}.{ext}"
+
+    return key
+
+
+audio_prefix = _folder("audio")
+video_prefix = _folder("video")
+captions_prefix = _folder("captions")
+lms_prefix = _folder("lms")
 
 
 def generated_prefixes(lecture_id: str) -> tuple[str, ...]:
@@ -84,54 +108,34 @@ def voice_derived_prefixes(lecture_id: str) -> tuple[str, ...]:
     return audio_prefix(lecture_id), video_prefix(lecture_id), lms_prefix(lecture_id)
 
 
-def speech_key(lecture_id: str) -> str:
-    return f"{audio_prefix(lecture_id)}speech.wav"
+# audio: the speech, the chunks it is joined from, and their quality verdicts (DESIGN.md §8), kept with the audio so
+# that erasing the voice removes them too
+speech_key = _named(audio_prefix, "speech.wav")
+speech_chunks_prefix = _named(audio_prefix, "chunks/")
+speech_chunk_key = _hashed(speech_chunks_prefix, "wav")
+speech_report_key = _named(audio_prefix, "quality/speech.json")
+chunk_verdict_key = _hashed(_named(audio_prefix, "quality/chunks/"), "json")
+"""The verdict on the speech chunk stored under the same hash."""
+review_audio_key = _hashed(_named(audio_prefix, "quality/review/"), "wav")
+"""A chunk's second answer that failed, kept for the operator (still the speaker's cloned voice)."""
 
+# video: the talking head, rendered in segments, and its quality verdicts
+video_key = _named(video_prefix, "video.mp4")
+poster_key = _named(video_prefix, "poster.jpg")
+video_segments_prefix = _named(video_prefix, "segments/")
+video_segment_key = _hashed(video_segments_prefix, "mp4")
+video_segments_manifest_key = _named(video_prefix, "segments.json")
+"""The list of a lecture's current render segments (keys and lengths, in order) and its sound track."""
+video_sound_key = _named(video_prefix, "sound.m4a")
+"""The video's sound track (AAC), encoded from the speech while the segments render."""
+video_report_key = _named(video_prefix, "quality/video.json")
+report_key = _named(video_prefix, "quality/report.json")
+"""The lecture's whole quality report (the ``quality_report`` asset)."""
 
-def speech_chunk_key(lecture_id: str, chunk_hash: str) -> str:
-    return f"{speech_chunks_prefix(lecture_id)}{chunk_hash}.wav"
-
-
-def speech_chunks_prefix(lecture_id: str) -> str:
-    return f"{audio_prefix(lecture_id)}chunks/"
-
-
-def video_key(lecture_id: str) -> str:
-    return f"{video_prefix(lecture_id)}video.mp4"
-
-
-def video_segment_key(lecture_id: str, segment_hash: str) -> str:
-    return f"{video_segments_prefix(lecture_id)}{segment_hash}.mp4"
-
-
-def video_segments_manifest_key(lecture_id: str) -> str:
-    """The list of a lecture's current render segments (keys and lengths, in order) and its sound track."""
-    return f"{video_prefix(lecture_id)}segments.json"
-
-
-def video_sound_key(lecture_id: str) -> str:
-    """The video's sound track (AAC), encoded from the speech while the segments render."""
-    return f"{video_prefix(lecture_id)}sound.m4a"
-
-
-def video_segments_prefix(lecture_id: str) -> str:
-    return f"{video_prefix(lecture_id)}segments/"
-
-
-def poster_key(lecture_id: str) -> str:
-    return f"{video_prefix(lecture_id)}poster.jpg"
-
-
-def captions_key(lecture_id: str) -> str:
-    return f"{captions_prefix(lecture_id)}captions.vtt"
-
-
-def chapters_key(lecture_id: str) -> str:
-    return f"{captions_prefix(lecture_id)}chapters.vtt"
-
-
-def transcript_key(lecture_id: str) -> str:
-    return f"{captions_prefix(lecture_id)}transcript.txt"
+# captions: the script's words, timed
+captions_key = _named(captions_prefix, "captions.vtt")
+chapters_key = _named(captions_prefix, "chapters.vtt")
+transcript_key = _named(captions_prefix, "transcript.txt")
 
 
 def lms_package_key(lecture_id: str) -> str:
@@ -147,56 +151,18 @@ def deck_upload_keys(course: str, lecture: str) -> list[str]:
     return [f"{LECTURE_UPLOADS_PREFIX}{course}/{lecture}.{ext}" for ext in DECK_UPLOAD_EXTENSIONS]
 
 
-def deck_manifest_key(lecture_id: str) -> str:
-    """The deck's pages (keys, hashes) and which page each paragraph of the script shows."""
-    return f"{video_prefix(lecture_id)}deck/deck.json"
-
-
-def deck_page_key(lecture_id: str, page_sha256: str) -> str:
-    return f"{deck_pages_prefix(lecture_id)}{page_sha256}.png"
-
-
-def deck_pages_prefix(lecture_id: str) -> str:
-    return f"{video_prefix(lecture_id)}deck/pages/"
-
-
-def composed_prefix(lecture_id: str) -> str:
-    """The composed 1920×1080 segments, cards and sound track, each under a hash of what it was made from."""
-    return f"{video_prefix(lecture_id)}composed/"
+deck_manifest_key = _named(video_prefix, "deck/deck.json")
+"""The deck's pages (keys, hashes) and which page each paragraph of the script shows."""
+deck_pages_prefix = _named(video_prefix, "deck/pages/")
+deck_page_key = _hashed(deck_pages_prefix, "png")
+composed_prefix = _named(video_prefix, "composed/")
+"""The composed 1920×1080 segments, cards and sound track, each under a hash of what it was made from."""
 
 
 def composed_part_key(lecture_id: str, part_hash: str, ext: str = "mp4") -> str:
     return f"{composed_prefix(lecture_id)}{part_hash}.{ext}"
 
 
-def lecture_video_key(lecture_id: str) -> str:
-    """The lecture as viewers see it: slides, talking head, cards, disclosure, C2PA manifest."""
-    return f"{video_prefix(lecture_id)}lecture.mp4"
-
-
-def lecture_poster_key(lecture_id: str) -> str:
-    return f"{video_prefix(lecture_id)}lecture-poster.jpg"
-
-
-# --- the quality verdicts (DESIGN.md §8): under the lecture's audio and video, so erasure removes them too -------
-def chunk_verdict_key(lecture_id: str, chunk_hash: str) -> str:
-    """The verdict on the speech chunk stored under the same hash."""
-    return f"{audio_prefix(lecture_id)}quality/chunks/{chunk_hash}.json"
-
-
-def review_audio_key(lecture_id: str, chunk_hash: str) -> str:
-    """A chunk's second answer that failed, kept for the operator (still the speaker's cloned voice)."""
-    return f"{audio_prefix(lecture_id)}quality/review/{chunk_hash}.wav"
-
-
-def speech_report_key(lecture_id: str) -> str:
-    return f"{audio_prefix(lecture_id)}quality/speech.json"
-
-
-def video_report_key(lecture_id: str) -> str:
-    return f"{video_prefix(lecture_id)}quality/video.json"
-
-
-def report_key(lecture_id: str) -> str:
-    """The lecture's whole quality report (the ``quality_report`` asset)."""
-    return f"{video_prefix(lecture_id)}quality/report.json"
+lecture_video_key = _named(video_prefix, "lecture.mp4")
+"""The lecture as viewers see it: slides, talking head, cards, disclosure, C2PA manifest."""
+lecture_poster_key = _named(video_prefix, "lecture-poster.jpg")

@@ -1,7 +1,8 @@
 """The catalog's schema: lectures, speakers, artefacts and the upload intake, as SQLAlchemy Core tables.
 
 These describe the schema at the newest migration (``migrations/versions``); the migrations, not ``create_all``,
-build and change real databases, so a column added here needs a migration beside it.
+build and change real databases, so a column added here needs a migration beside it. The column factories
+(``name``, ``lecture_id``, ``sha256``, ``moment``, ``timestamps``) are the migrations' own, so both spell a type alike.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from enum import StrEnum
 
 import sqlalchemy as sa
 
+from lecturer_pipeline.storage.migrations.columns import lecture_id, moment, name, sha256, timestamps
 from lecturer_pipeline.text.languages import DEFAULT_LANGUAGE
 
 metadata = sa.MetaData()
@@ -42,24 +44,23 @@ class UploadState(StrEnum):
 lectures = sa.Table(
     "lectures",
     metadata,
-    sa.Column("id", sa.String(160), primary_key=True),
-    sa.Column("course", sa.String(64), nullable=False, index=True),
+    lecture_id("id", primary_key=True),
+    name("course", nullable=False, index=True),
     sa.Column("title", sa.Text, nullable=False, default=""),
-    sa.Column("speaker", sa.String(64), nullable=True, index=True),
+    name("speaker", nullable=True, index=True),
     sa.Column("language", sa.String(16), nullable=False, default=DEFAULT_LANGUAGE),
     sa.Column("status", sa.String(24), nullable=False, default=Status.PENDING.value),
     sa.Column("stage", sa.String(32), nullable=True),
     sa.Column("script", sa.Text, nullable=True),
-    sa.Column("script_sha256", sa.String(64), nullable=True),
+    sha256("script_sha256", nullable=True),
     sa.Column("script_source", sa.String(16), nullable=True),
-    sa.Column("script_input_hash", sa.String(64), nullable=True),
+    sha256("script_input_hash", nullable=True),
     sa.Column("error", sa.Text, nullable=True),
     sa.Column("run_id", sa.String(64), nullable=True),  # the Dagster run that last set the status
     sa.Column("video_url", sa.Text, nullable=True),
-    sa.Column("upload_sha256", sa.String(64), nullable=True),  # the upload content the script was read from
-    sa.Column("completed_at", sa.DateTime(timezone=True), nullable=True),  # last publication; prune keeps its media
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, default=now_utc),
-    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, default=now_utc, onupdate=now_utc),
+    sha256("upload_sha256", nullable=True),  # the upload content the script was read from
+    moment("completed_at", nullable=True),  # last publication; prune keeps its media
+    *timestamps(now_utc),
     sa.Index("ix_lectures_status_id", "status", "id"),
     sa.Index("ix_lectures_status_updated", "status", "updated_at"),
 )
@@ -67,30 +68,29 @@ lectures = sa.Table(
 speakers = sa.Table(
     "speakers",
     metadata,
-    sa.Column("id", sa.String(64), primary_key=True),
+    name("id", primary_key=True),
     sa.Column("voice_key", sa.Text, nullable=True),
-    sa.Column("upload_sha256", sa.String(64), nullable=True),
-    sa.Column("voice_sha256", sa.String(64), nullable=True),
+    sha256("upload_sha256", nullable=True),
+    sha256("voice_sha256", nullable=True),
     sa.Column("voice_seconds", sa.Float, nullable=True),
     sa.Column("consent", sa.JSON, nullable=True),
-    sa.Column("delete_after", sa.DateTime(timezone=True), nullable=True),
-    sa.Column("voice_deleted_at", sa.DateTime(timezone=True), nullable=True),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, default=now_utc),
-    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, default=now_utc, onupdate=now_utc),
+    moment("delete_after", nullable=True),
+    moment("voice_deleted_at", nullable=True),
+    *timestamps(now_utc),
 )
 
 artefacts = sa.Table(
     "artefacts",
     metadata,
-    sa.Column("lecture_id", sa.String(160), primary_key=True),
+    lecture_id("lecture_id", primary_key=True),
     sa.Column("kind", sa.String(32), primary_key=True),
     sa.Column("key", sa.Text, nullable=False),
-    sa.Column("sha256", sa.String(64), nullable=False),
+    sha256("sha256", nullable=False),
     sa.Column("bytes", sa.BigInteger, nullable=False),
     sa.Column("duration", sa.Float, nullable=True),
-    sa.Column("input_hash", sa.String(64), nullable=True),
+    sha256("input_hash", nullable=True),
     sa.Column("details", sa.JSON, nullable=True),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, default=now_utc, onupdate=now_utc),
+    moment("created_at", nullable=False, default=now_utc, onupdate=now_utc),
     sa.Index("ix_artefacts_key", "key"),
 )
 
@@ -100,45 +100,44 @@ uploads = sa.Table(
     sa.Column("key", sa.String(512), primary_key=True),
     sa.Column("etag", sa.String(128), nullable=False),
     sa.Column("size", sa.BigInteger, nullable=False),
-    sa.Column("sha256", sa.String(64), nullable=True),
-    sa.Column("lecture_id", sa.String(160), nullable=True, index=True),
-    sa.Column("course", sa.String(64), nullable=True),
-    sa.Column("speaker", sa.String(64), nullable=True),
+    sha256("sha256", nullable=True),
+    lecture_id("lecture_id", nullable=True, index=True),
+    name("course", nullable=True),
+    name("speaker", nullable=True),
     sa.Column("state", sa.String(16), nullable=False, index=True),
     sa.Column("reason", sa.Text, nullable=True),
     sa.Column("run_key", sa.String(240), nullable=True),
-    sa.Column("first_seen", sa.DateTime(timezone=True), nullable=False, default=now_utc),
-    sa.Column("last_seen", sa.DateTime(timezone=True), nullable=False, default=now_utc, onupdate=now_utc),
+    moment("first_seen", nullable=False, default=now_utc),
+    moment("last_seen", nullable=False, default=now_utc, onupdate=now_utc),
 )
 
 # Studio accounts, speaker ownership and the append-only consent history (read and written by ``storage.accounts``).
 studio_users = sa.Table(
     "studio_users",
     metadata,
-    sa.Column("name", sa.String(64), primary_key=True),
+    name("name", primary_key=True),
     sa.Column("password_hash", sa.String(255), nullable=True),
     sa.Column("role", sa.String(16), nullable=False, default="lecturer"),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, default=now_utc),
-    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, default=now_utc, onupdate=now_utc),
+    *timestamps(now_utc),
 )
 
 speaker_owners = sa.Table(
     "speaker_owners",
     metadata,
-    sa.Column("speaker", sa.String(64), primary_key=True),
-    sa.Column("owner", sa.String(64), nullable=False, index=True),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, default=now_utc),
+    name("speaker", primary_key=True),
+    name("owner", nullable=False, index=True),
+    moment("created_at", nullable=False, default=now_utc),
 )
 
 consent_history = sa.Table(
     "consent_history",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("speaker", sa.String(64), nullable=False, index=True),
-    sa.Column("account", sa.String(64), nullable=True),  # the studio login that signed; NULL from the command line
+    name("speaker", nullable=False, index=True),
+    name("account", nullable=True),  # the studio login that signed; NULL from the command line
     sa.Column("signed_name", sa.String(200), nullable=False),
     sa.Column("statement", sa.Text, nullable=False),
-    sa.Column("given_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("voice_sha256", sa.String(64), nullable=True),  # NULL: given for the next new voice (CLI, manifest)
+    moment("given_at", nullable=False),
+    sha256("voice_sha256", nullable=True),  # NULL: given for the next new voice (CLI, manifest)
     sa.Column("source", sa.Text, nullable=False),
 )

@@ -4,7 +4,8 @@ A lecture's language is given by its code (``en-us``, ``fr-fr``, …) in the man
 --language``; the code is Zyphra's ``language_iso_code`` and the catalog stores it. Each stage reads what it needs
 from the registry — the espeak-ng voice, the code Zonos's dropdown offers, the sentence splitter's rules, the pace of
 speech, the disclosure wording, the BCP 47 tag of the captions, the name the script prompt uses — so adding a
-language is one entry here (and a test that its espeak-ng voice is installed: ``test_engines_espeak.py``).
+language is one entry in ``languages.toml`` beside this module (and a test that its espeak-ng voice is installed:
+``test_engines_espeak.py``).
 
 Pacing (``text/pacing.py``): characters per phoneme were measured with espeak-ng, the phonemizer Zonos conditions
 on, on ``pacing_sample`` (``test_speech_pacing.py`` measures them again); espeak-ng cannot phonemize kanji or hanzi,
@@ -14,7 +15,10 @@ morae per character, Mandarin about 4.5 syllables, i.e. characters, per second).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import tomllib
+from dataclasses import dataclass, fields
+from importlib import resources
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -35,95 +39,40 @@ class Language:
     recogniser: bool = False  # pocketsphinx bundles an acoustic model and dictionary for it (the WER check)
 
 
-_REGISTRY = (
-    Language(
-        code="en-us",
-        name="English",
-        native_name="English",
-        bcp47="en-US",
-        espeak_voice="en-us",
-        zyphra_code="en-us",
-        zonos_code="en-us",
-        sentence_rules="en",
-        disclosure="AI-generated voice and video of {speaker}",
-        tokens_per_word=1.4,
-        chars_per_phoneme=1.419,
-        pacing_sample="Welcome to the course. In this first lecture we will see how a written script becomes a video. "
-        "First the script is split into sentences, then each sentence is spoken.",
-        recogniser=True,
-    ),
-    Language(
-        code="fr-fr",
-        name="French",
-        native_name="Français",
-        bcp47="fr-FR",
-        espeak_voice="fr-fr",
-        zyphra_code="fr-fr",
-        zonos_code="fr-fr",
-        sentence_rules="fr",
-        disclosure="Voix et vidéo de {speaker} générées par IA",
-        tokens_per_word=2.0,
-        chars_per_phoneme=1.757,
-        pacing_sample="Bienvenue dans ce cours. Dans cette première leçon, nous verrons comment un texte écrit devient "
-        "une vidéo. D'abord le texte est découpé en phrases, puis chaque phrase est prononcée.",
-    ),
-    Language(
-        code="de",
-        name="German",
-        native_name="Deutsch",
-        bcp47="de",
-        espeak_voice="de",
-        zyphra_code="de",
-        zonos_code="de",
-        sentence_rules="de",
-        disclosure="KI-generierte Stimme und KI-generiertes Video von {speaker}",
-        tokens_per_word=2.0,
-        chars_per_phoneme=1.307,
-        pacing_sample="Willkommen zum Kurs. In dieser ersten Vorlesung sehen wir, wie aus einem geschriebenen Text ein "
-        "Video wird. Zuerst wird der Text in Sätze geteilt, dann wird jeder Satz gesprochen.",
-    ),
-    Language(
-        code="ja",
-        name="Japanese",
-        native_name="日本語",
-        bcp47="ja",
-        espeak_voice="ja",
-        zyphra_code="ja",
-        zonos_code="ja",
-        sentence_rules="ja",
-        disclosure="{speaker}のAI生成の音声と映像",
-        tokens_per_word=3.0,
-        chars_per_second_at_15=5.0,
-    ),
-    Language(
-        code="ko",
-        name="Korean",
-        native_name="한국어",
-        bcp47="ko",
-        espeak_voice="ko",
-        zyphra_code="ko",
-        zonos_code="ko",
-        sentence_rules="en",  # pysbd has no Korean rules; Korean ends sentences with the same marks
-        disclosure="AI로 생성된 {speaker}의 음성과 영상",
-        tokens_per_word=3.0,
-        chars_per_phoneme=0.540,
-        pacing_sample="이 강좌에 오신 것을 환영합니다. 첫 번째 강의에서는 글로 쓴 원고가 어떻게 영상이 되는지 "
-        "살펴보겠습니다. 먼저 원고를 문장으로 나누고 각 문장을 읽습니다.",
-    ),
-    Language(
-        code="cmn",
-        name="Mandarin Chinese (simplified characters)",
-        native_name="中文",
-        bcp47="zh",
-        espeak_voice="cmn",
-        zyphra_code="cmn",
-        zonos_code="cmn",
-        sentence_rules="zh",
-        disclosure="由AI生成的{speaker}的语音和视频",
-        tokens_per_word=3.0,
-        chars_per_second_at_15=4.5,
-    ),
-)
+def _load() -> tuple[Language, ...]:
+    """The entries of ``languages.toml``, shipped beside this module as package data: the registry is data (what a
+    translator or operator edits), this module only the code that reads it."""
+    with resources.files(__package__).joinpath("languages.toml").open("rb") as handle:
+        return tuple(_entry(entry) for entry in tomllib.load(handle)["language"])
+
+
+def _entry(entry: dict[str, Any]) -> Language:
+    """One ``[[language]]`` table as a Language, refused at import when a field is unknown, missing or of the wrong
+    type (a TOML integer is taken for a float field), so a bad entry never reaches a stage."""
+    code = entry.get("code", "?")
+    unknown = entry.keys() - _FIELD_TYPES.keys()
+    if unknown:
+        raise ValueError(f"languages.toml: {code} has unknown fields {sorted(unknown)}")
+    values: dict[str, Any] = {}
+    for name, value in entry.items():
+        allowed = _FIELD_TYPES[name]
+        value = float(value) if type(value) is int and float in allowed else value
+        if type(value) not in allowed:
+            names = " or ".join(kind.__name__ for kind in allowed)
+            raise ValueError(f"languages.toml: {code}.{name} = {value!r} is not {names}")
+        values[name] = value
+    try:
+        return Language(**values)
+    except TypeError as error:  # a required field is missing
+        raise ValueError(f"languages.toml: {code}: {error}") from error
+
+
+# Each field's annotation (a string, under ``from __future__ import annotations``) as the types a value may have.
+_TYPES_BY_NAME = {"str": str, "float": float, "bool": bool, "None": type(None)}
+_FIELD_TYPES: dict[str, tuple[type, ...]] = {
+    field.name: tuple(_TYPES_BY_NAME[part.strip()] for part in str(field.type).split("|")) for field in fields(Language)
+}
+_REGISTRY = _load()
 
 LANGUAGES: dict[str, Language] = {language.code: language for language in _REGISTRY}
 LANGUAGE_CODES: tuple[str, ...] = tuple(LANGUAGES)

@@ -11,59 +11,58 @@ Revises:
 import sqlalchemy as sa
 from alembic import op
 
+from lecturer_pipeline.storage.migrations.columns import lecture_id, moment, name, sha256, timestamps
+
 revision = "0001"
 down_revision = None
 
 
 def _tables(metadata: sa.MetaData) -> list[sa.Table]:
-    when = {"timezone": True}
     return [
         sa.Table(
             "lectures",
             metadata,
-            sa.Column("id", sa.String(160), primary_key=True),
-            sa.Column("course", sa.String(64), nullable=False, index=True),
+            lecture_id("id", primary_key=True),
+            name("course", nullable=False, index=True),
             sa.Column("title", sa.Text, nullable=False),
-            sa.Column("speaker", sa.String(64), nullable=True, index=True),
+            name("speaker", nullable=True, index=True),
             sa.Column("language", sa.String(16), nullable=False),
             sa.Column("status", sa.String(24), nullable=False),
             sa.Column("stage", sa.String(32), nullable=True),
             sa.Column("script", sa.Text, nullable=True),
-            sa.Column("script_sha256", sa.String(64), nullable=True),
+            sha256("script_sha256", nullable=True),
             sa.Column("script_source", sa.String(16), nullable=True),
-            sa.Column("script_input_hash", sa.String(64), nullable=True),
+            sha256("script_input_hash", nullable=True),
             sa.Column("error", sa.Text, nullable=True),
             sa.Column("run_id", sa.String(64), nullable=True),
             sa.Column("video_url", sa.Text, nullable=True),
-            sa.Column("created_at", sa.DateTime(**when), nullable=False),
-            sa.Column("updated_at", sa.DateTime(**when), nullable=False),
+            *timestamps(),
         ),
         sa.Table(
             "speakers",
             metadata,
-            sa.Column("id", sa.String(64), primary_key=True),
+            name("id", primary_key=True),
             sa.Column("voice_key", sa.Text, nullable=True),
-            sa.Column("upload_sha256", sa.String(64), nullable=True),
-            sa.Column("voice_sha256", sa.String(64), nullable=True),
+            sha256("upload_sha256", nullable=True),
+            sha256("voice_sha256", nullable=True),
             sa.Column("voice_seconds", sa.Float, nullable=True),
             sa.Column("consent", sa.JSON, nullable=True),
-            sa.Column("delete_after", sa.DateTime(**when), nullable=True),
-            sa.Column("voice_deleted_at", sa.DateTime(**when), nullable=True),
-            sa.Column("created_at", sa.DateTime(**when), nullable=False),
-            sa.Column("updated_at", sa.DateTime(**when), nullable=False),
+            moment("delete_after", nullable=True),
+            moment("voice_deleted_at", nullable=True),
+            *timestamps(),
         ),
         sa.Table(
             "artefacts",
             metadata,
-            sa.Column("lecture_id", sa.String(160), primary_key=True),
+            lecture_id("lecture_id", primary_key=True),
             sa.Column("kind", sa.String(32), primary_key=True),
             sa.Column("key", sa.Text, nullable=False),
-            sa.Column("sha256", sa.String(64), nullable=False),
+            sha256("sha256", nullable=False),
             sa.Column("bytes", sa.BigInteger, nullable=False),
             sa.Column("duration", sa.Float, nullable=True),
-            sa.Column("input_hash", sa.String(64), nullable=True),
+            sha256("input_hash", nullable=True),
             sa.Column("details", sa.JSON, nullable=True),
-            sa.Column("created_at", sa.DateTime(**when), nullable=False),
+            moment("created_at", nullable=False),
         ),
     ]
 

@@ -14,15 +14,16 @@ Revises: 0001
 import sqlalchemy as sa
 from alembic import op
 
+from lecturer_pipeline.storage.migrations.columns import lecture_id, moment, name, sha256
+
 revision = "0002"
 down_revision = "0001"
 
 
 def upgrade() -> None:
-    when = {"timezone": True}
     with op.batch_alter_table("lectures") as batch:
-        batch.add_column(sa.Column("upload_sha256", sa.String(64), nullable=True))
-        batch.add_column(sa.Column("completed_at", sa.DateTime(**when), nullable=True))
+        batch.add_column(sha256("upload_sha256", nullable=True))
+        batch.add_column(moment("completed_at", nullable=True))
     op.execute("UPDATE lectures SET completed_at = updated_at WHERE status = 'COMPLETED'")
     op.create_index("ix_lectures_status_id", "lectures", ["status", "id"])
     op.create_index("ix_lectures_status_updated", "lectures", ["status", "updated_at"])
@@ -32,15 +33,15 @@ def upgrade() -> None:
         sa.Column("key", sa.String(512), primary_key=True),
         sa.Column("etag", sa.String(128), nullable=False),
         sa.Column("size", sa.BigInteger, nullable=False),
-        sa.Column("sha256", sa.String(64), nullable=True),
-        sa.Column("lecture_id", sa.String(160), nullable=True),
-        sa.Column("course", sa.String(64), nullable=True),
-        sa.Column("speaker", sa.String(64), nullable=True),
+        sha256("sha256", nullable=True),
+        lecture_id("lecture_id", nullable=True),
+        name("course", nullable=True),
+        name("speaker", nullable=True),
         sa.Column("state", sa.String(16), nullable=False),
         sa.Column("reason", sa.Text, nullable=True),
         sa.Column("run_key", sa.String(240), nullable=True),
-        sa.Column("first_seen", sa.DateTime(**when), nullable=False),
-        sa.Column("last_seen", sa.DateTime(**when), nullable=False),
+        moment("first_seen", nullable=False),
+        moment("last_seen", nullable=False),
     )
     op.create_index("ix_uploads_lecture_id", "uploads", ["lecture_id"])
     op.create_index("ix_uploads_state", "uploads", ["state"])

@@ -11,36 +11,36 @@ Revises: 0002
 import sqlalchemy as sa
 from alembic import op
 
+from lecturer_pipeline.storage.migrations.columns import moment, name, sha256, timestamps
+
 revision = "0003"
 down_revision = "0002"
 
 
 def upgrade() -> None:
-    when = {"timezone": True}
     op.create_table(
         "studio_users",
-        sa.Column("name", sa.String(64), primary_key=True),
+        name("name", primary_key=True),
         sa.Column("password_hash", sa.String(255), nullable=True),
         sa.Column("role", sa.String(16), nullable=False),
-        sa.Column("created_at", sa.DateTime(**when), nullable=False),
-        sa.Column("updated_at", sa.DateTime(**when), nullable=False),
+        *timestamps(),
     )
     op.create_table(
         "speaker_owners",
-        sa.Column("speaker", sa.String(64), primary_key=True),
-        sa.Column("owner", sa.String(64), nullable=False),
-        sa.Column("created_at", sa.DateTime(**when), nullable=False),
+        name("speaker", primary_key=True),
+        name("owner", nullable=False),
+        moment("created_at", nullable=False),
     )
     op.create_index("ix_speaker_owners_owner", "speaker_owners", ["owner"])
     op.create_table(
         "consent_history",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column("speaker", sa.String(64), nullable=False),
-        sa.Column("account", sa.String(64), nullable=True),
+        name("speaker", nullable=False),
+        name("account", nullable=True),
         sa.Column("signed_name", sa.String(200), nullable=False),
         sa.Column("statement", sa.Text, nullable=False),
-        sa.Column("given_at", sa.DateTime(**when), nullable=False),
-        sa.Column("voice_sha256", sa.String(64), nullable=True),
+        moment("given_at", nullable=False),
+        sha256("voice_sha256", nullable=True),
         sa.Column("source", sa.Text, nullable=False),
     )
     op.create_index("ix_consent_history_speaker", "consent_history", ["speaker"])
