@@ -13,12 +13,12 @@ are read and written through a ``Catalog``'s engine. Passwords arrive here alrea
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError
 
 from lecturer_pipeline.errors import InputError, StorageError
 from lecturer_pipeline.storage.catalog import Catalog
@@ -51,16 +51,12 @@ class ConsentEntry:
     source: str
 
     def as_record(self) -> dict[str, Any]:
-        """The form kept on the speaker's row for the voice sealed under it (and shown in run metadata)."""
-        return {
-            "consent_id": self.id,
-            "by": self.signed_name,
-            "account": self.account,
-            "statement": self.statement,
-            "given_at": self.given_at.isoformat(),
-            "voice_sha256": self.voice_sha256,
-            "source": self.source,
-        }
+        """The form kept on the speaker's row for the voice sealed under it (and shown in run metadata): the entry,
+        with ``id`` as ``consent_id``, ``signed_name`` as ``by``, the time as ISO text and no speaker (the row's)."""
+        record = asdict(self)
+        del record["speaker"]
+        consent_id, by = record.pop("id"), record.pop("signed_name")
+        return {"consent_id": consent_id, "by": by, **record, "given_at": self.given_at.isoformat()}
 
 
 class Accounts:
@@ -71,23 +67,24 @@ class Accounts:
         self.engine = catalog.engine  # the catalog migrated its schema when it was opened
 
     def _run(self, action: str, statement: Any) -> sa.CursorResult:
+        return self.catalog._run(action, statement)  # one transaction; a database error becomes a StorageError
+
+    def _insert_new(self, statement: Any) -> bool:
+        """Insert a row; False when its primary key is taken (the database decides, so two writers cannot race)."""
         try:
-            with self.engine.begin() as connection:
-                return connection.execute(statement)
-        except SQLAlchemyError as error:
-            raise StorageError(f"catalog {action} failed at {self.catalog.describe()}: {error}") from error
+            self._run("write", statement)
+        except StorageError as error:
+            if isinstance(error.__cause__, IntegrityError):
+                return False
+            raise
+        return True
 
     # users
     def add_user(self, name: str, role: Role, password_hash: str | None) -> User:
         if role not in ROLES:
             raise InputError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
-        try:
-            with self.engine.begin() as connection:
-                connection.execute(studio_users.insert().values(name=name, role=role, password_hash=password_hash))
-        except IntegrityError as error:
-            raise InputError(f"there is already a studio user {name}") from error
-        except SQLAlchemyError as error:
-            raise StorageError(f"catalog write failed at {self.catalog.describe()}: {error}") from error
+        if not self._insert_new(studio_users.insert().values(name=name, role=role, password_hash=password_hash)):
+            raise InputError(f"there is already a studio user {name}")
         return User(name, role, password_hash)
 
     def get_user(self, name: str) -> User | None:
@@ -108,12 +105,9 @@ class Accounts:
 
     def remove_user(self, name: str) -> None:
         """Remove the login; the speakers it owns stay, and fall to the admins until given to someone else."""
-        try:
-            with self.engine.begin() as connection:
-                gone = connection.execute(studio_users.delete().where(studio_users.c.name == name)).rowcount
-                connection.execute(speaker_owners.delete().where(speaker_owners.c.owner == name))
-        except SQLAlchemyError as error:
-            raise StorageError(f"catalog write failed at {self.catalog.describe()}: {error}") from error
+        with self.catalog._transaction("write") as connection:
+            gone = connection.execute(studio_users.delete().where(studio_users.c.name == name)).rowcount
+            connection.execute(speaker_owners.delete().where(speaker_owners.c.owner == name))
         if not gone:
             raise InputError(f"there is no studio user {name}")
 
@@ -124,18 +118,12 @@ class Accounts:
 
     def claim(self, speaker: str, owner: str) -> str:
         """Make ``owner`` the speaker's owner unless it has one; returns the owner (insert-or-nothing, race-free)."""
-        try:
-            with self.engine.begin() as connection:
-                connection.execute(speaker_owners.insert().values(speaker=speaker, owner=owner))
-        except IntegrityError:
-            pass  # someone owns it already: the primary key decides, whoever came first
-        except SQLAlchemyError as error:
-            raise StorageError(f"catalog write failed at {self.catalog.describe()}: {error}") from error
+        self._insert_new(speaker_owners.insert().values(speaker=speaker, owner=owner))  # False: someone came first
         return self.owner_of(speaker) or owner
 
     def give(self, speaker: str, owner: str) -> None:
         """An operator's act: hand a speaker to ``owner`` (replacing any owner)."""
-        with self.engine.begin() as connection:
+        with self.catalog._transaction("write") as connection:
             connection.execute(speaker_owners.delete().where(speaker_owners.c.speaker == speaker))
             connection.execute(speaker_owners.insert().values(speaker=speaker, owner=owner))
 
