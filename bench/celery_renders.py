@@ -43,7 +43,7 @@ SPEAKER = "ada"
 #: first lecture is prepared before any render starts and its last one composed after the last render ends, and
 #: every lecture's dozen non-render steps must keep up with the renders (bench/README.md, figure 6).
 LECTURE_SECONDS = 60.0
-GENERAL_WORKERS = 2  # workers on the dagster queue, beside the render workers (which take renders only)
+GENERAL_WORKERS = 4  # workers on the dagster queue, beside the render workers (which take renders only)
 _WORKER_NAME = re.compile(r'"text": "([^"]+@[^"]+)"')  # the "Celery worker" metadata of a step's pickup event
 _RUN_END = """query($runId: ID!) { runOrError(runId: $runId) { ... on Run { endTime } } }"""
 
