@@ -165,6 +165,7 @@ class KDTalkerStandIn(GradioStandIn):
             self.calls = self.renders = 0
             self.seconds_rendered = 0.0
             self.tokens = []
+            self._errors = []
             self._faults.clear()
 
     @contextlib.contextmanager
@@ -218,10 +219,14 @@ class KDTalkerStandIn(GradioStandIn):
         crop_face(source_image, call_dir / "face.png")
         self._sleep(seconds * self.latency_per_second)
         dst = call_dir / "result.mp4"
-        if behaviour is not None and behaviour[0] in ("blank", "frozen"):
-            render_bad(behaviour[0], call_dir / "face.png", driven_audio, seconds, dst)
-        else:
-            render(call_dir / "face.png", driven_audio, seconds, dst)
+        try:
+            if behaviour is not None and behaviour[0] in ("blank", "frozen"):
+                render_bad(behaviour[0], call_dir / "face.png", driven_audio, seconds, dst)
+            else:
+                render(call_dir / "face.png", driven_audio, seconds, dst)
+        except Exception as exc:  # not KDTalker's behaviour but the stand-in's own failure: tests see it in errors
+            self._record_error(exc)
+            raise
         with self._lock:
             self.renders += 1
             self.seconds_rendered += seconds
