@@ -9,9 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
-
-from lecturer_pipeline.text.languages import DEFAULT_LANGUAGE
+from typing import Any, Protocol, TypedDict, Unpack
 
 
 @dataclass(frozen=True)
@@ -50,6 +48,16 @@ class VideoEngine(Protocol):
         ...
 
 
+class DraftOptions(TypedDict, total=False):
+    """How a draft is asked for besides its prompt: the lecture manifest's fields of these names (left out: the
+    writer's default length, no stated audience or style, ``DEFAULT_LANGUAGE``)."""
+
+    target_minutes: float | None
+    audience: str | None
+    style: str | None
+    language: str
+
+
 class ScriptWriter(Protocol):
     """Drafts a lecture's spoken words from a prompt (Ollama in deployment)."""
 
@@ -57,14 +65,6 @@ class ScriptWriter(Protocol):
     licence: str
     model: str
 
-    def draft(
-        self,
-        prompt: str,
-        *,
-        target_minutes: float | None = None,
-        audience: str | None = None,
-        style: str | None = None,
-        language: str = DEFAULT_LANGUAGE,
-    ) -> Any:
+    def draft(self, prompt: str, **options: Unpack[DraftOptions]) -> Any:
         """Return a draft with ``text`` (spoken words only) and the model's accounting (eval counts, durations)."""
         ...

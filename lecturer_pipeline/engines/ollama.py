@@ -19,11 +19,12 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Unpack
 
 import httpx
 import ollama
 
+from lecturer_pipeline.engines.base import DraftOptions
 from lecturer_pipeline.engines.service_messages import shorten
 from lecturer_pipeline.errors import InputError, ServiceError
 from lecturer_pipeline.security.transport import public_url
@@ -91,24 +92,20 @@ class OllamaScriptWriter:
         """Everything besides the prompt and its options that changes the draft."""
         return {"model": self.model, "temperature": self.temperature}
 
-    def draft(
-        self,
-        prompt: str,
-        *,
-        target_minutes: float | None = None,
-        audience: str | None = None,
-        style: str | None = None,
-        language: str = DEFAULT_LANGUAGE,
-    ) -> Draft:
+    def draft(self, prompt: str, **options: Unpack[DraftOptions]) -> Draft:
         """Ask the model for a lecture on ``prompt`` and return its spoken words, cleaned of markup and asides."""
+        if unknown := options.keys() - DraftOptions.__annotations__.keys():  # a typo must not pass as "left out"
+            raise TypeError(f"draft() got unexpected options: {', '.join(sorted(unknown))}")
         if not prompt or not prompt.strip():
             raise InputError("the prompt is empty: say what the lecture should be about")
-        minutes = DEFAULT_MINUTES if target_minutes is None else target_minutes
+        target = options.get("target_minutes")
+        minutes = DEFAULT_MINUTES if target is None else target
         if minutes <= 0:
             raise InputError(f"target_minutes must be more than 0, not {minutes:g}")
         words = target_words(minutes)
+        language = options.get("language", DEFAULT_LANGUAGE)
         system = system_prompt(language, words, minutes)
-        user = user_prompt(prompt.strip(), words, minutes, audience=audience, style=style)
+        user = user_prompt(prompt.strip(), words, minutes, audience=options.get("audience"), style=options.get("style"))
         answer, final = self._chat(system, user, generation_options(words, language, self.temperature))
         return self._to_draft(answer, final, system, user)
 

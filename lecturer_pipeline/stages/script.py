@@ -126,20 +126,14 @@ def _prepare(
             lecture_id=lecture_id,
             file=key,
         )
-    options = manifest.model_dump(include={"prompt", "target_minutes", "audience", "style", "language"})
-    wanted = input_hash(writer=writer.name, model=writer.model, **options)
+    options = manifest.model_dump(include={"target_minutes", "audience", "style", "language"})
+    wanted = input_hash(writer=writer.name, model=writer.model, prompt=manifest.prompt, **options)
     stored = catalog.get_lecture(lecture_id) or {}
     if stored.get("script_input_hash") == wanted and stored.get("script"):
         script = script_from_manifest(lecture_id, key, manifest, stored["script"], "prompt")
         return replace(script, input_hash=wanted), {"upload": key, "model": writer.model, "reused_draft": True}
     try:
-        draft = writer.draft(
-            manifest.prompt,
-            target_minutes=manifest.target_minutes,
-            audience=manifest.audience,
-            style=manifest.style,
-            language=manifest.language,
-        )
+        draft = writer.draft(manifest.prompt, **options)
     except LecturerError as error:
         raise error.with_context(lecture_id=lecture_id, file=key) from error
     script = replace(script_from_manifest(lecture_id, key, manifest, draft.text, "prompt"), input_hash=wanted)

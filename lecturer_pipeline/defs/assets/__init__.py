@@ -28,18 +28,35 @@ F = TypeVar("F", bound=Callable[..., Any])
 @dataclass(frozen=True)
 class LectureAssetSpec:
     """What ``@lecture_asset`` recorded on a function: its own ``dg.asset`` arguments, whether a failed step is
-    retried (RetryPolicy), and whether it renders (its steps go to the Celery render queue)."""
+    retried (RetryPolicy), whether it renders (its steps go to the Celery render queue), and the names of its asset
+    checks (``blocking_checks`` stop everything downstream when they fail)."""
 
     arguments: dict[str, Any] = field(default_factory=dict)
     retried: bool = True
     renders: bool = False
+    checks: tuple[str, ...] = ()
+    blocking_checks: tuple[str, ...] = ()
+
+    def check_specs(self, asset: str) -> list[dg.AssetCheckSpec]:
+        """The asset's checks as Dagster declares them, each on ``asset``."""
+        return [dg.AssetCheckSpec(name, asset=asset) for name in self.checks] + [
+            dg.AssetCheckSpec(name, asset=asset, blocking=True) for name in self.blocking_checks
+        ]
 
 
-def lecture_asset(*, retried: bool = True, renders: bool = False, **arguments: Any) -> Callable[[F], F]:
+def lecture_asset(
+    *,
+    retried: bool = True,
+    renders: bool = False,
+    checks: tuple[str, ...] = (),
+    blocking_checks: tuple[str, ...] = (),
+    **arguments: Any,
+) -> Callable[[F], F]:
     """Mark a function as a lecture asset; ``factory.build_lecture_assets`` builds it (the function stays plain)."""
 
     def mark(fn: F) -> F:
-        fn.lecture_asset = LectureAssetSpec(arguments, retried=retried, renders=renders)  # type: ignore[attr-defined]
+        spec = LectureAssetSpec(arguments, retried, renders, checks, blocking_checks)
+        fn.lecture_asset = spec  # type: ignore[attr-defined]
         return fn
 
     return mark

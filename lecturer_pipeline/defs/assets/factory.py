@@ -54,6 +54,7 @@ def build_lecture_assets(settings: Settings) -> list[dg.AssetsDefinition]:
                 hooks=set(RELEASE_SCRATCH_HOOKS),
                 retry_policy=policy if spec.retried else None,
                 op_tags=render_op_tags(settings) if spec.renders else None,
+                check_specs=spec.check_specs(fn.__name__) or None,
                 **spec.arguments,
             )
             assets.append(build(fn))

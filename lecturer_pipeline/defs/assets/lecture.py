@@ -39,7 +39,7 @@ def slide_deck(
     io_manager_key="object_io_manager",
     ins={"speech": dg.AssetIn(metadata={"reference_only": True})},
     kinds={"mp4"},
-    check_specs=[dg.AssetCheckSpec("lecture_video_is_1080p_h264_aac", asset="lecture_video")],
+    checks=("lecture_video_is_1080p_h264_aac",),
 )
 def lecture_video(
     context: dg.AssetExecutionContext,

@@ -35,11 +35,8 @@ from lecturer_pipeline.workdir import step_dir
     # A refused portrait, deck or slide marker fails the lecture before any speech is paid for or stored.
     deps=["portrait", "slide_deck"],
     kinds={"wav"},
-    check_specs=[
-        dg.AssetCheckSpec("speech_duration_plausible", asset="speech"),
-        # Blocking: a lecture whose speech failed its quality checks is never rendered nor published.
-        dg.AssetCheckSpec("speech_quality", asset="speech", blocking=True),
-    ],
+    checks=("speech_duration_plausible",),
+    blocking_checks=("speech_quality",),  # speech that failed its quality checks is never rendered nor published
 )
 def speech(
     context: dg.AssetExecutionContext,
@@ -113,12 +110,8 @@ def video_segments(
     io_manager_key="object_io_manager",
     ins={"speech": dg.AssetIn(metadata={"reference_only": True})},
     kinds={"mp4"},
-    check_specs=[
-        dg.AssetCheckSpec("video_matches_speech", asset="video"),
-        dg.AssetCheckSpec("video_is_h264_aac", asset="video"),
-        # Blocking: a video whose segments failed their quality checks is not captioned, packaged nor published.
-        dg.AssetCheckSpec("video_quality", asset="video", blocking=True),
-    ],
+    checks=("video_matches_speech", "video_is_h264_aac"),
+    blocking_checks=("video_quality",),  # a video whose segments failed their checks is not captioned nor published
 )
 def video(
     context: dg.AssetExecutionContext,
