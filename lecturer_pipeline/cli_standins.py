@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import faulthandler
 import shlex
 import signal
 import sys
@@ -77,6 +78,7 @@ def cmd_standins(args: argparse.Namespace) -> int:
         raise InputError(f"--fail-rate must be from 0 to 1, not {args.fail_rate}")
     model = Settings().lecturer_ollama_model  # the stand-in has "pulled" the model the pipeline will ask for
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # a service manager's stop, handled as Ctrl-C
+    faulthandler.register(signal.SIGUSR1)  # `kill -USR1 <pid>` prints every thread's stack: where a stop hangs
     with contextlib.ExitStack() as stack:
         try:
             print("starting the stand-ins on 127.0.0.1 …", file=sys.stderr, flush=True)

@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -71,7 +72,14 @@ class StandinsCommand:
 
     def interrupt(self, timeout: float = 60.0) -> int:
         self.process.send_signal(signal.SIGINT)
-        return self.process.wait(timeout=timeout)
+        try:
+            return self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.send_signal(signal.SIGUSR1)  # the command dumps its threads' stacks to stderr
+            time.sleep(2)
+            self.process.kill()
+            self.process.wait()
+            pytest.fail(f"still running {timeout:.0f} s after Ctrl-C; stderr:\n{self.stderr.read_text()}")
 
 
 @pytest.fixture
