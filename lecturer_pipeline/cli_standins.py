@@ -77,7 +77,10 @@ def cmd_standins(args: argparse.Namespace) -> int:
     if not 0 <= args.fail_rate <= 1:
         raise InputError(f"--fail-rate must be from 0 to 1, not {args.fail_rate}")
     model = Settings().lecturer_ollama_model  # the stand-in has "pulled" the model the pipeline will ask for
-    signal.signal(signal.SIGTERM, signal.default_int_handler)  # a service manager's stop, handled as Ctrl-C
+    # Ctrl-C and a service manager's stop both end the loop below, even where SIGINT came in ignored (a shell's
+    # background job, nohup, some test runners' workers), which Python then leaves ignored.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     faulthandler.register(signal.SIGUSR1)  # `kill -USR1 <pid>` prints every thread's stack: where a stop hangs
     with contextlib.ExitStack() as stack:
         try:

@@ -32,6 +32,10 @@ SERVICE_VARIABLES = ("ZYPHRA_BASE_URL", "OLLAMA_HOST", "KDTALKER_URL")
 _OUTSIDE = ("LECTURER_", "ZYPHRA_", "ZONOS_", "OLLAMA_", "KDTALKER_")  # the user's own settings stay out
 
 
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 class StandinsCommand:
     """The command running in a subprocess, its stdout read line by line on a thread (so reads can time out)."""
 
@@ -45,6 +49,9 @@ class StandinsCommand:
                 stdout=subprocess.PIPE,
                 stderr=sink,
                 text=True,
+                # Started as a shell's background job is (and as some test runners' workers start it): SIGINT
+                # ignored, which Python keeps unless the command installs its own handler. Ctrl-C must still stop it.
+                preexec_fn=_ignore_sigint,
             )
         self.lines: queue.Queue[str | None] = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
