@@ -238,7 +238,7 @@ def test_backfill_of_six_lectures_completes_while_services_fail_a_third_of_calls
     # KDTalker: every segment rendered once (plus any render a timed-out client never received).
     assert kdtalker.injected > 0
     assert kdtalker.calls == kdtalker.injected + segments
-    # A render whose client gave up may start late (it waited in Gradio's queue): wait for it rather than race it.
+    # A render whose client gave up can still be coming when this counts (seen once in CI): wait, don't race it.
     stalled = _stalled(kdtalker.injections)
     wait_for("the render a client gave up on", lambda: kdtalker.renders >= segments + stalled, timeout=30, interval=0.2)
     assert kdtalker.renders == segments + stalled
