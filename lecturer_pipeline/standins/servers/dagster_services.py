@@ -81,12 +81,32 @@ class Dagster:
         return self.graphql(query, id=backfill_id)["partitionBackfillOrError"]["status"]
 
     def wait_for_backfill(self, backfill_id: str, timeout: float = 240.0) -> str:
-        """The backfill's final status (the daemon looks at backfills every 30 s, so this takes at least that)."""
-        return wait_for(
-            f"backfill {backfill_id} to finish",
-            lambda: (status := self.backfill_status(backfill_id)) in FINISHED_BACKFILL and status,
-            timeout=timeout,
-        )
+        """The backfill's final status (the daemon looks at backfills every 30 s, so this takes at least that).
+
+        On a timeout the error lists the backfill's runs as they stand, so a slow machine (runs still going one
+        after another) tells itself apart from a stuck run (one run STARTED for minutes, or runs left QUEUED)."""
+        try:
+            return wait_for(
+                f"backfill {backfill_id} to finish",
+                lambda: (status := self.backfill_status(backfill_id)) in FINISHED_BACKFILL and status,
+                timeout=timeout,
+            )
+        except AssertionError as timed_out:
+            runs = self.describe_runs(BACKFILL_TAG, backfill_id)
+            raise AssertionError(f"{timed_out}; its runs now:\n{runs}") from None
+
+    def describe_runs(self, key: str, value: str) -> str:
+        """One line per run with this tag: partition, status and seconds since start or from start to end."""
+        query = """query($key: String!, $value: String!) {
+            runsOrError(filter: {tags: [{key: $key, value: $value}]}) {
+            ... on Runs { results { runId status startTime endTime tags { key value } } } } }"""
+        now, lines = time.time(), []
+        for run in self.graphql(query, key=key, value=value)["runsOrError"]["results"]:
+            partition = next((t["value"] for t in run["tags"] if t["key"] == PARTITION_TAG), "?")
+            start, end = run["startTime"], run["endTime"]
+            took = "not started" if start is None else f"{(end or now) - start:.0f} s{'' if end else ' so far'}"
+            lines.append(f"  {run['runId'][:8]} {partition} {run['status']} ({took})")
+        return "\n".join(lines) or "  (none)"
 
     def repository_selector(self) -> dict[str, str]:
         """The one code location's repository, as GraphQL selectors name it."""
