@@ -370,10 +370,13 @@ def test_in_headless_chromium_upload_submit_and_watch(studio: Running, sample_me
             page.get_by_label("username").fill(AUTH[0])
             page.get_by_label("password").fill(AUTH[1])
             page.get_by_role("button", name="Login").click()
+            # The page's own load event answered: the app is mounted and its queue reachable, so a click now is
+            # not lost on a page still starting (CI at load 12 once saw Load pressed and no answer within 20 s).
+            expect(page.locator("#signed-in")).to_contain_text("Signed in as", timeout=60_000)
 
             page.locator("#speaker-name textarea").fill("grace")
             page.locator("#load-speaker").click()
-            expect(page.locator("#speaker-status")).to_contain_text("not ready yet", timeout=20_000)
+            expect(page.locator("#speaker-status")).to_contain_text("not ready yet", timeout=60_000)
             # A recording made in the browser reaches the same check: 3 s is measured and refused in words.
             page.locator("#voice .record-button").click()
             page.wait_for_timeout(3_000)
