@@ -14,6 +14,7 @@ from pathlib import Path
 
 from lecturer_pipeline import wiring
 from lecturer_pipeline.cli_common import settings_of
+from lecturer_pipeline.engines.base import DEFAULT_DRAFT_MINUTES
 from lecturer_pipeline.errors import LecturerError
 from lecturer_pipeline.text.languages import DEFAULT_LANGUAGE, LANGUAGE_CODES
 
@@ -64,6 +65,9 @@ def cmd_submit(args: argparse.Namespace) -> int:
         normalise_name(args.speaker, what="speaker name")
     if bool(args.script) == bool(args.prompt):
         raise LecturerError("give exactly one of --script FILE or --prompt TEXT", lecture_id=lid)
+    drafting = {"target_minutes": args.minutes, "audience": args.audience, "style": args.style}
+    if args.script and any(value is not None for value in drafting.values()):
+        raise LecturerError("--minutes, --audience and --style shape a draft: use them with --prompt", lecture_id=lid)
     text = None
     if args.script:
         try:
@@ -76,7 +80,12 @@ def cmd_submit(args: argparse.Namespace) -> int:
             )
     try:
         manifest = LectureManifest(
-            title=args.title, speaker=args.speaker, script=text, prompt=args.prompt, language=args.language
+            title=args.title,
+            speaker=args.speaker,
+            script=text,
+            prompt=args.prompt,
+            language=args.language,
+            **{option: value for option, value in drafting.items() if value is not None},
         )
     except ValidationError as error:
         problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'lecture'}: {e['msg']}" for e in error.errors())
@@ -200,6 +209,10 @@ def add_lecture_commands(commands: argparse._SubParsersAction) -> None:
     submit.add_argument("--title")
     submit.add_argument("--script", metavar="FILE", help="the finished script (UTF-8 text)")
     submit.add_argument("--prompt", metavar="TEXT", help="a prompt to draft the script from (needs OLLAMA_HOST)")
+    length = f"with --prompt: the draft's length in minutes (default {DEFAULT_DRAFT_MINUTES:g})"
+    submit.add_argument("--minutes", type=float, help=length)
+    submit.add_argument("--audience", help="with --prompt: who the lecture is for, e.g. 'first-year students'")
+    submit.add_argument("--style", help="with --prompt: how it should sound, e.g. 'informal, with examples'")
     submit.add_argument("--language", default=DEFAULT_LANGUAGE, choices=LANGUAGE_CODES)
     submit.add_argument("--speaker", help="speaker name (default: the course name)")
     submit.add_argument("--voice", metavar="FILE", help="10–30 s reference recording of the speaker")

@@ -58,6 +58,12 @@ def test_input_errors_go_to_stderr_without_a_traceback(tmp_path: Path) -> None:
     bad_name = _cli(tmp_path, "submit", "--course", "cs/101", "--lecture", "x", "--prompt", "p")
     assert bad_name.returncode == 2 and "course name" in bad_name.stderr and "Traceback" not in bad_name.stderr
 
+    script = tmp_path / "script.txt"
+    script.write_text(SCRIPT)
+    shaped = _cli(tmp_path, "submit", "--course", "cs101", "--lecture", "x", "--script", str(script), "--minutes", "2")
+    assert shaped.returncode == 2 and "use them with --prompt" in shaped.stderr and "cs101--x" in shaped.stderr
+    assert not (tmp_path / "objects/uploads/lectures/cs101").exists(), "nothing written"
+
 
 def test_backfill_from_failure_takes_only_the_courses_failed_lectures(tmp_path: Path, pg_url: str) -> None:
     """README: "`--from-failure` takes only the course's FAILED lectures" — from the catalog, whatever Dagster lists."""

@@ -48,9 +48,12 @@ class VideoEngine(Protocol):
         ...
 
 
+DEFAULT_DRAFT_MINUTES = 5.0  # a draft's length when the manifest gives no target_minutes
+
+
 class DraftOptions(TypedDict, total=False):
-    """How a draft is asked for besides its prompt: the lecture manifest's fields of these names (left out: the
-    writer's default length, no stated audience or style, ``DEFAULT_LANGUAGE``)."""
+    """How a draft is asked for besides its prompt: the lecture manifest's fields of these names (left out:
+    ``DEFAULT_DRAFT_MINUTES``, no stated audience or style, ``DEFAULT_LANGUAGE``)."""
 
     target_minutes: float | None
     audience: str | None

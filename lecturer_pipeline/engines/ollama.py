@@ -24,7 +24,7 @@ from typing import Any, Unpack
 import httpx
 import ollama
 
-from lecturer_pipeline.engines.base import DraftOptions
+from lecturer_pipeline.engines.base import DEFAULT_DRAFT_MINUTES, DraftOptions
 from lecturer_pipeline.engines.service_messages import shorten
 from lecturer_pipeline.errors import InputError, ServiceError
 from lecturer_pipeline.security.transport import public_url
@@ -32,7 +32,6 @@ from lecturer_pipeline.text.draft_cleanup import spoken_text, trim_unfinished
 from lecturer_pipeline.text.languages import DEFAULT_LANGUAGE, find
 
 WORDS_PER_MINUTE = 150
-DEFAULT_MINUTES = 5.0
 DEFAULT_TEMPERATURE = 0.7
 
 # Each language's name in the prompt and Llama 3's tokens per word are fields of the registry (text/languages.py).
@@ -99,7 +98,7 @@ class OllamaScriptWriter:
         if not prompt or not prompt.strip():
             raise InputError("the prompt is empty: say what the lecture should be about")
         target = options.get("target_minutes")
-        minutes = DEFAULT_MINUTES if target is None else target
+        minutes = DEFAULT_DRAFT_MINUTES if target is None else target
         if minutes <= 0:
             raise InputError(f"target_minutes must be more than 0, not {minutes:g}")
         words = target_words(minutes)
