@@ -27,6 +27,7 @@ from typing import Any
 import gradio as gr
 
 from bench.common import log, real_servers, sample_media, script_of, wav_seconds
+from bench.cpu_use import CpuUse
 from bench.event_log import dagster_db_url, step_breakdown
 from lecturer_pipeline.manifest import LectureManifest
 from lecturer_pipeline.standins.kdtalker import KDTalkerStandIn
@@ -43,7 +44,7 @@ SPEAKER = "ada"
 #: every lecture's dozen non-render steps must keep up with the renders (bench/README.md, figure 6).
 LECTURE_SECONDS = 60.0
 GENERAL_WORKERS = 4  # workers on the dagster queue, beside the render workers (which take renders only)
-_RUN_END = """query($runId: ID!) { runOrError(runId: $runId) { ... on Run { endTime } } }"""
+_RUN_TIMES = """query($runId: ID!) { runOrError(runId: $runId) { ... on Run { creationTime endTime } } }"""
 
 
 class TimedKDTalker(KDTalkerStandIn):
@@ -122,21 +123,23 @@ def _one(
         dagster.add_dynamic_partitions("lectures", ids)
         log(f"celery: {lectures} lectures, {renderers} render worker(s); launching the course backfill")
         launched_at = time.time()
-        done = run_cli(dagster.home, "backfill", "--course", "course", env=dagster.env)
-        if done.returncode != 0:
-            raise RuntimeError(f"backfill failed to launch: {done.stderr}")
-        backfill_id = done.stdout.strip().splitlines()[-1].removeprefix("backfill: ")
+        with CpuUse() as cpu:
+            done = run_cli(dagster.home, "backfill", "--course", "course", env=dagster.env)
+            if done.returncode != 0:
+                raise RuntimeError(f"backfill failed to launch: {done.stderr}")
+            backfill_id = done.stdout.strip().splitlines()[-1].removeprefix("backfill: ")
 
-        def finished() -> list[dict] | None:
-            runs = dagster.runs_tagged("dagster/backfill", backfill_id)
-            done = len(runs) == lectures and all(r["status"] in {"SUCCESS", "FAILURE", "CANCELED"} for r in runs)
-            return runs if done else None
+            def finished() -> list[dict] | None:
+                runs = dagster.runs_tagged("dagster/backfill", backfill_id)
+                over = {"SUCCESS", "FAILURE", "CANCELED"}
+                return runs if len(runs) == lectures and all(r["status"] in over for r in runs) else None
 
-        runs = wait_for("the backfill's runs", finished, timeout=3600, interval=1.0)
+            runs = wait_for("the backfill's runs", finished, timeout=3600, interval=1.0)
         failed = [r["runId"] for r in runs if r["status"] != "SUCCESS"]
         if failed:
             raise RuntimeError(f"backfill runs failed: {failed}")
-        ends = [dagster.graphql(_RUN_END, runId=run["runId"])["runOrError"]["endTime"] for run in runs]
+        times = [dagster.graphql(_RUN_TIMES, runId=run["runId"])["runOrError"] for run in runs]
+        ends = [run["endTime"] for run in times]
         wall = max(ends) - launched_at
         busy = [talker.busy() for talker in talkers]
         steps = step_breakdown(dagster_db_url(cluster.worker_env), [run["runId"] for run in runs])
@@ -149,7 +152,11 @@ def _one(
             "ratio": round(wall / bound, 3),
             "render_busy_seconds": [round(b, 1) for b in busy],
             "first_render_to_last_seconds": round(max(e for _, e in spans) - min(b for b, _ in spans), 1),
+            "launch_to_first_run_seconds": round(min(run["creationTime"] for run in times) - launched_at, 1),
+            "launch_to_first_render_seconds": round(min(b for b, _ in spans) - launched_at, 1),
+            "last_render_to_end_seconds": round(max(ends) - max(e for _, e in spans), 1),
             "renders": [len(t.spans) for t in talkers],
+            "cpu": cpu.report(),
             "steps": steps,
         }
         log(f"celery: {renderers} render worker(s): {json.dumps(result)}")
