@@ -24,7 +24,8 @@ _TICKS = os.sysconf("SC_CLK_TCK")
 _GROUPS = (
     ("render workers", ("-n render",)),
     ("general workers", ("-n general",)),
-    ("run workers (executor loops)", ("execute_run", "api execute_run")),
+    # A run's process: the code server starts it through multiprocessing (spawn), or `dagster api execute_run`.
+    ("run workers (executor loops)", ("execute_run", "multiprocessing-fork", "spawn_main")),
     ("daemon", ("dagster-daemon",)),
     ("webserver", ("dagster-webserver", "dagster_webserver")),
     ("servers", ("postgres", "radosgw", "ceph-mon", "ceph-osd", "beam.smp", "redis-server", "rabbitmq")),
@@ -64,6 +65,7 @@ class CpuUse:
         self._last: dict[str, float] = {}
         self._group: dict[str, str] = {}
         self._parents: dict[str, int] = {}
+        self._commands: dict[str, str] = {}  # what each process in "other" was, for the report
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="cpu-use", daemon=True)
         self._bench = os.getpid()
@@ -107,17 +109,23 @@ class CpuUse:
             group = next((name for name, words in _GROUPS if any(word in command for word in words)), None)
             if group:
                 return group
+            if current == pid:
+                self._commands[pid] = " ".join(command.split()[:3])[:80]
             parent = self._parents.get(current) or (_stat(current) or (0, 0.0))[0]
             current, hops = str(parent), hops + 1
         return "other"
 
     def report(self) -> dict[str, Any]:
         groups: dict[str, float] = {}
+        others: dict[str, float] = {}
         for pid, last in self._last.items():
             used = last - self._first.get(pid, 0.0)
             if used > 0:
                 group = self._group.get(pid, "other")
                 groups[group] = groups.get(group, 0.0) + used
+                if group == "other":
+                    command = self._commands.get(pid, "?")
+                    others[command] = others.get(command, 0.0) + used
         wall, busy = self._wall1 - self._wall0, self._busy1 - self._busy0
         cores = os.cpu_count() or 1
         return {
@@ -126,4 +134,7 @@ class CpuUse:
             "busy_fraction": round(busy / (wall * cores), 3),
             "cpu_seconds": {name: round(seconds, 1) for name, seconds in sorted(groups.items(), key=lambda x: -x[1])},
             "unaccounted_seconds": round(busy - sum(groups.values()), 1),
+            "other_commands": {
+                name: round(seconds, 1) for name, seconds in sorted(others.items(), key=lambda x: -x[1])[:5]
+            },
         }
