@@ -40,7 +40,14 @@ def shown(name: str, figure: dict[str, Any]) -> str:
             f"(naive +{details['s3_naive_mb']:.0f} / +{details['local_naive_mb']:.0f} MB)"
         )
     if name == "overhead":
-        return f"{value:.1%} ({details['overhead_seconds']:.1f} s per lecture)"
+        added = details.get("added_fraction")
+        beside = (
+            f"; with composition {details['composition_seconds']:.0f} s and check waits "
+            f"{details['qa_waited_seconds']:.0f} s, {added:.1%} added in all"
+            if added is not None
+            else ""
+        )
+        return f"{value:.1%} ({details['overhead_seconds']:.1f} s per lecture{beside})"
     if name == "media":
         return (
             f"convert {details['convert_pipeline_x_realtime']:.0f}× RT (ratio {details['convert_ratio']:.2f}), "
