@@ -33,9 +33,14 @@ def _service_seconds(services: Services) -> float:
     return services.tts.busy_seconds() + services.render.busy_seconds()
 
 
-def _own_figures(deployment: Operator, run_id: str, lecture_id: str) -> tuple[float, float]:
-    """(seconds of the ``lecture_video`` step, seconds the speech and render steps waited for quality verdicts)."""
-    step = deployment.step_stats(run_id)[Kind.LECTURE_VIDEO]
+def _step_seconds(deployment: Operator, run_id: str) -> dict[str, float]:
+    """Each step's duration in the run (Dagster's step statistics)."""
+    stats = deployment.step_stats(run_id).items()
+    return {key: step["endTime"] - step["startTime"] for key, step in stats if step["startTime"] and step["endTime"]}
+
+
+def _qa_waited(deployment: Operator, lecture_id: str) -> float:
+    """Seconds the speech and render steps waited for quality verdicts (their artefacts' ``qa_…waited_seconds``)."""
     catalog = wiring.catalog(deployment.settings)
     try:
         speech, segments = (catalog.get_artefact(lecture_id, kind) for kind in (Kind.SPEECH, Kind.VIDEO_SEGMENTS))
@@ -43,8 +48,7 @@ def _own_figures(deployment: Operator, run_id: str, lecture_id: str) -> tuple[fl
         catalog.dispose()
     speech_details = (speech.details if speech else None) or {}
     segment_details = (segments.details if segments else None) or {}
-    waited = (speech_details.get("qa_waited_seconds") or 0.0) + (segment_details.get("qa_video_waited_seconds") or 0.0)
-    return step["endTime"] - step["startTime"], waited
+    return (speech_details.get("qa_waited_seconds") or 0.0) + (segment_details.get("qa_video_waited_seconds") or 0.0)
 
 
 def measure(
@@ -70,7 +74,8 @@ def measure(
             raise RuntimeError(f"overhead run {run_id} failed")
         wall = run["endTime"] - launched_at
         service = _service_seconds(services)
-        composing, checking = _own_figures(deployment, run_id, lecture_id)
+        steps = _step_seconds(deployment, run_id)
+        composing, checking = steps[Kind.LECTURE_VIDEO], _qa_waited(deployment, lecture_id)
         launched.append(
             {
                 "wall": wall,
@@ -82,6 +87,7 @@ def measure(
                 "queued": run["startTime"] - launched_at,
                 "executing": run["endTime"] - run["startTime"],
                 "speech_seconds": services.render.media_seconds(),
+                "steps": steps,
             }
         )
         log(
@@ -119,6 +125,12 @@ def measure(
             "stand_in_seconds": round(median([sample["service"] for sample in launched]), 2),
             "launch_to_run_start_seconds": round(median([sample["queued"] for sample in launched]), 2),
             "run_start_to_end_seconds": round(median([sample["executing"] for sample in launched]), 2),
-            "samples": [{key: round(value, 2) for key, value in sample.items()} for sample in launched],
+            "step_seconds": {
+                key: round(median([sample["steps"].get(key, 0.0) for sample in launched]), 2)
+                for key in sorted(launched[0]["steps"], key=lambda key: -launched[0]["steps"][key])
+            },
+            "samples": [
+                {key: round(value, 2) for key, value in sample.items() if key != "steps"} for sample in launched
+            ],
         },
     }
