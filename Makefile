@@ -80,7 +80,7 @@ clean:
 	rm -rf $(VENV) .lecturer .pytest_cache .ruff_cache *.egg-info
 
 # Performance figures against the stand-ins on real S3 + PostgreSQL (bench/README.md): one table on stdout and
-# bench/results.json; about 10 minutes.
+# bench/results.json; over two and a half hours on 2 cores (figures 1–5 alone about an hour, see README).
 .PHONY: bench
 bench: install test-packages
 	$(BIN)/python -m bench.run
