@@ -57,7 +57,7 @@ demo: install $(DAGSTER_HOME)/dagster.yaml
 test: install test-packages
 	$(BIN)/ruff check lecturer_pipeline lecturer_pipeline_tests
 	$(BIN)/lint-imports
-	$(BIN)/pytest -p no:cacheprovider -n 3 --dist loadgroup --no-loadscope-reorder --durations=15
+	$(BIN)/pytest -p no:cacheprovider -n 3 --dist worksteal --durations=15
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check lecturer_pipeline lecturer_pipeline_tests

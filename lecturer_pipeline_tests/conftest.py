@@ -38,14 +38,6 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The longest tests first. `make test` hands tests to its workers in this order (`--dist loadgroup
-    --no-loadscope-reorder`: one at a time, each to the next worker free), so the tests marked ``slow`` start at
-    once on different workers and the short ones fill in around them; in file order a ten-minute test could start
-    last and run alone while the other workers sat idle. The sort is stable, so the rest keep their file order."""
-    items.sort(key=lambda item: -(mark.args[0] if (mark := item.get_closest_marker("slow")) else 0))
-
-
 @pytest.fixture(scope="session")
 def pg_admin_url() -> Iterator[str]:
     url, stop = postgres.admin_server()

@@ -33,9 +33,6 @@ from lecturer_pipeline_tests.pipeline_helpers import (
     submit_sample,
 )
 
-# One worker runs the whole module, so the headed lecture (a module fixture: a full run) is made once, not per worker.
-pytestmark = pytest.mark.xdist_group("captions")
-
 LONG = (
     "A set is a collection of distinct objects, called its members, and we usually write one by listing "
     "those members between curly braces, separated by commas, in whatever order we find convenient."

@@ -11,7 +11,6 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import dagster as dg
-import pytest
 import sqlalchemy as sa
 
 from lecturer_pipeline.cli_catalog import cmd_status
@@ -44,7 +43,6 @@ def test_eight_threads_upserting_the_same_new_rows(pg_url: str) -> None:
     catalog.dispose()
 
 
-@pytest.mark.slow(85)
 def test_three_lectures_of_one_new_speaker_started_at_once(tmp_path: Path, sample_media, s3_server, s3_bucket, pg_url):
     env = {
         "LECTURER_S3_ENDPOINT_URL": s3_server.endpoint_url,

@@ -100,7 +100,6 @@ def _connections(admin_url: str, dagster_db: str, catalog_url: str) -> dict[str,
         engine.dispose()
 
 
-@pytest.mark.slow(250)
 def test_course_backfill_on_two_celery_workers(cluster, tmp_path: Path, sample_media, monkeypatch, pg_admin_url):
     running, kdtalker = cluster
     dagster = running.dagster

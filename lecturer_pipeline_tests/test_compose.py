@@ -83,7 +83,6 @@ def instance():
         yield instance
 
 
-@pytest.mark.slow(130)
 def test_a_deck_and_slide_markers_make_a_1080p_lecture_video(tmp_path: Path, sample_media, instance) -> None:
     defs = definitions(Settings(lecturer_home=tmp_path / "home"))
     store = defs.resources["objects"].get_store()

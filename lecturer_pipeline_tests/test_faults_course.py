@@ -56,7 +56,6 @@ def kdtalker() -> Iterator[KDTalkerStandIn]:
         yield server
 
 
-@pytest.mark.slow(630)
 def test_a_course_completes_under_random_faults_and_no_successful_call_is_repeated(
     tmp_path: Path, sample_media, zyphra: ZyphraStandIn, kdtalker: KDTalkerStandIn
 ) -> None:

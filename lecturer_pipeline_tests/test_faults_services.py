@@ -133,7 +133,6 @@ def _runs_finished(dagster: Dagster, lecture: str) -> bool:
     return bool(runs) and all(run["status"] in {"SUCCESS", "FAILURE", "CANCELED"} for run in runs)
 
 
-@pytest.mark.slow(470)
 def test_backfill_of_six_lectures_completes_while_services_fail_a_third_of_calls(
     tmp_path: Path, sample_media, zyphra: ZyphraStandIn, ollama: OllamaStandIn, kdtalker: KDTalkerStandIn
 ) -> None:

@@ -11,8 +11,6 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import pytest
-
 from lecturer_pipeline.defs.sensors import cursor_after
 from lecturer_pipeline.operations.intake import plan_intake, record_intake
 from lecturer_pipeline.storage.catalog import Catalog, UploadState
@@ -40,7 +38,6 @@ def _fill(store: S3ObjectStore) -> None:
         list(pool.map(lambda item: put(*item), items))
 
 
-@pytest.mark.slow(90)
 def test_five_thousand_uploads_are_read_once_in_bounded_ticks(s3_store: S3ObjectStore, tmp_path: Path) -> None:
     began = time.monotonic()
     _fill(s3_store)

@@ -33,10 +33,6 @@ from lecturer_pipeline_tests.pipeline_helpers import (
     submit_sample,
 )
 
-# One worker runs the whole module, so the lecture its package comes from (a module fixture: a full run) is
-# made once, not once per worker.
-pytestmark = pytest.mark.xdist_group("lms")
-
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 SCRIPT = (

@@ -61,7 +61,6 @@ def services():
         yield zyphra, kdtalker
 
 
-@pytest.mark.slow(510)
 def test_ten_minute_lecture_and_a_one_paragraph_edit(tmp_path: Path, sample_media, services) -> None:
     zyphra, kdtalker = services
     defs = build_definitions(

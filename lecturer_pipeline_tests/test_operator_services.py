@@ -19,7 +19,6 @@ def dagster(tmp_path: Path) -> Iterator[Dagster]:
         yield services
 
 
-@pytest.mark.slow(200)
 def test_sensor_then_course_backfill_through_webserver_and_daemon(dagster: Dagster, tmp_path: Path, sample_media):
     script = tmp_path / "script.txt"
     script.write_text(SCRIPT)

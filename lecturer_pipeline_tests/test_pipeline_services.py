@@ -67,7 +67,6 @@ def _settings(home: Path, zyphra, ollama, kdtalker, **extra) -> Settings:
     )
 
 
-@pytest.mark.slow(85)
 def test_prompt_to_video_through_every_service_with_retries(
     tmp_path, sample_media, s3_server, s3_bucket, pg_url, instance, zyphra, ollama, kdtalker
 ):

@@ -88,7 +88,6 @@ def test_no_object_holds_a_plaintext_reference_voice(tmp_path, sample_media, s3_
             assert not AUDIO_HEADERS.search(data), f"{key} has an audio header in clear"
 
 
-@pytest.mark.slow(110)
 def test_forget_speaker_leaves_nothing_of_the_voice(tmp_path, sample_media, s3_server, s3_bucket, pg_url, instance):
     settings = _s3_settings(tmp_path, s3_server, s3_bucket, pg_url)
     defs = build_definitions(settings)
@@ -137,7 +136,6 @@ def _envelope_parts(blob: bytes) -> dict:
     return {**json.loads(blob[start : start + length]), "ciphertext": blob[start + length :]}
 
 
-@pytest.mark.slow(95)
 def test_rotation_and_wrong_keys(tmp_path, sample_media, s3_server, s3_bucket, pg_url, instance):
     old, new = new_master_key(), new_master_key()
     defs = build_definitions(_s3_settings(tmp_path, s3_server, s3_bucket, pg_url, lecturer_master_keys=old))
