@@ -145,16 +145,17 @@ def _one(
         steps = step_breakdown(dagster_db_url(cluster.worker_env), [run["runId"] for run in runs])
         bound = sum(busy) / renderers
         spans = [span for talker in talkers for span in talker.spans]
+        first_render, last_render = min(start for start, _ in spans), max(end for _, end in spans)
         result = {
             "renderers": renderers,
             "wall_seconds": round(wall, 1),
             "bound_seconds": round(bound, 1),
             "ratio": round(wall / bound, 3),
             "render_busy_seconds": [round(b, 1) for b in busy],
-            "first_render_to_last_seconds": round(max(e for _, e in spans) - min(b for b, _ in spans), 1),
+            "first_render_to_last_seconds": round(last_render - first_render, 1),
             "launch_to_first_run_seconds": round(min(run["creationTime"] for run in times) - launched_at, 1),
-            "launch_to_first_render_seconds": round(min(b for b, _ in spans) - launched_at, 1),
-            "last_render_to_end_seconds": round(max(ends) - max(e for _, e in spans), 1),
+            "launch_to_first_render_seconds": round(first_render - launched_at, 1),
+            "last_render_to_end_seconds": round(max(ends) - last_render, 1),
             "renders": [len(t.spans) for t in talkers],
             "cpu": cpu.report(),
             "steps": steps,
